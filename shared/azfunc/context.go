@@ -1,0 +1,85 @@
+package azfunc
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+)
+
+// InvocationInfo describes the running invocation, for handlers that record
+// who did what (an order's journey, an audit event).
+type InvocationInfo struct {
+	ID            string
+	Function      string
+	MessageID     string
+	DeliveryCount int
+	CorrelationID string
+}
+
+type invocationState struct {
+	mu     sync.Mutex
+	info   InvocationInfo
+	logger *slog.Logger
+}
+
+type stateKey struct{}
+
+func withState(ctx context.Context, st *invocationState) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+func stateFrom(ctx context.Context) *invocationState {
+	st, _ := ctx.Value(stateKey{}).(*invocationState)
+	return st
+}
+
+// Logger returns the invocation's logger, which carries invocation_id,
+// function, message_id, delivery_count and correlation_id. Outside an
+// invocation it returns slog.Default().
+func Logger(ctx context.Context) *slog.Logger {
+	if st := stateFrom(ctx); st != nil {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.logger
+	}
+	return slog.Default()
+}
+
+// Info returns what is known about the running invocation.
+func Info(ctx context.Context) InvocationInfo {
+	if st := stateFrom(ctx); st != nil {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.info
+	}
+	return InvocationInfo{}
+}
+
+// SetCorrelationID names the business object (order, document, batch) the
+// invocation works on, once the handler knows it; later log lines and the
+// invocation's final line carry it.
+func SetCorrelationID(ctx context.Context, id string) {
+	st := stateFrom(ctx)
+	if st == nil || id == "" {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.info.CorrelationID == id {
+		return
+	}
+	st.info.CorrelationID = id
+	st.logger = st.logger.With("correlation_id", id)
+}
+
+func (st *invocationState) setMessage(messageID string, deliveryCount int, correlationID string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.info.MessageID = messageID
+	st.info.DeliveryCount = deliveryCount
+	st.logger = st.logger.With("message_id", messageID, "delivery_count", deliveryCount)
+	if correlationID != "" {
+		st.info.CorrelationID = correlationID
+		st.logger = st.logger.With("correlation_id", correlationID)
+	}
+}

@@ -1,0 +1,59 @@
+package fault_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/popsockets/integration/shared/fault"
+)
+
+func TestClassOf(t *testing.T) {
+	t.Parallel()
+	base := errors.New("cirro said no")
+	tests := []struct {
+		name string
+		err  error
+		want fault.Class
+	}{
+		{"UnclassifiedIsTransient", base, fault.ClassTransient},
+		{"DeadlineIsTransient", context.DeadlineExceeded, fault.ClassTransient},
+		{"PermanentSurvivesWrapping", fmt.Errorf("creating order: %w", fault.Permanent(base)), fault.ClassPermanent},
+		{"MalformedIsItsOwnClass", fault.Malformedf("bad json at %d", 3), fault.ClassMalformed},
+		{"DuplicateWinsOverPermanent", fault.Permanent(fault.Duplicatef("order %s exists", "A1")), fault.ClassDuplicate},
+		{"UnauthorizedSentinel", fmt.Errorf("verifying: %w", fault.ErrUnauthorized), fault.ClassUnauthorized},
+		{"TooLarge", fault.TooLargef("body over %d bytes", 10), fault.ClassTooLarge},
+		{"ExplicitTransient", fault.Transient(base, 0), fault.ClassTransient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, fault.ClassOf(tt.err))
+		})
+	}
+}
+
+func TestClassifiedKeepsMessageAndCause(t *testing.T) {
+	t.Parallel()
+	base := errors.New("ship method XYZ is not mapped")
+	err := fmt.Errorf("mapping order A1: %w", fault.Permanent(base))
+	require.Equal(t, "mapping order A1: ship method XYZ is not mapped", err.Error())
+	require.ErrorIs(t, err, base)
+	require.ErrorIs(t, err, fault.ErrPermanent)
+	require.NoError(t, fault.Permanent(nil))
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("calling cirro: %w", fault.Transient(errors.New("429"), 7*time.Second))
+	d, ok := fault.RetryAfter(err)
+	require.True(t, ok)
+	require.Equal(t, 7*time.Second, d)
+	_, ok = fault.RetryAfter(errors.New("plain"))
+	require.False(t, ok)
+	require.Equal(t, "too_large", fault.ClassTooLarge.String())
+}
