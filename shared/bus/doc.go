@@ -1,0 +1,16 @@
+// Package bus publishes messages to Service Bus topics in the company's
+// message envelope, the shape BatchStation, ADX and the Camel consumers
+// already read.
+//
+// Every message carries a MessageId derived from its business key, so that
+// publishing the same fact twice (a retried handler, a replay) is dropped by
+// Service Bus duplicate detection and by our consumers' idempotency; a
+// CorrelationId equal to the envelope's refe_id (the order or batch); the
+// event type as Subject; the routing properties that subscription filters
+// match (target, channel, source); and a W3C Diagnostic-Id built from the
+// envelope's trace and span ids.
+//
+// Two implementations share the Publisher interface: ServiceBus (the
+// azservicebus SDK, in Azure) and Local (the local Functions host's broker,
+// for `make run` and tests). Handlers never know which one they have.
+package bus
