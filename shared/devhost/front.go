@@ -120,7 +120,10 @@ func (h *Host) frontDoor() http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": name + " is not a timer function here"})
 			return
 		}
-		go func() { _, _ = h.RunTimer(r.Context(), name) }()
+		h.mu.Lock()
+		ctx := h.runCtx
+		h.mu.Unlock()
+		go func() { _, _ = h.RunTimer(ctx, name) }()
 		w.WriteHeader(http.StatusAccepted)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -87,6 +87,8 @@ type Host struct {
 	history   []Invocation
 	client    *http.Client
 
+	runCtx context.Context // lives while Run runs; manual triggers use it
+
 	broker *broker
 	timers *timers
 	blobs  *blobWatcher
@@ -198,6 +200,9 @@ func (h *Host) Run(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	h.mu.Lock()
+	h.runCtx = runCtx
+	h.mu.Unlock()
 	sup := newSupervisor(h, env)
 	if err := sup.start(runCtx); err != nil {
 		return err

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/popsockets/integration/shared/messaging"
+)
+
+// setting is one app setting the binary reads. This table is the one list:
+// a test checks it against local.settings.sample.json and infra/ Bicep.
+type setting struct {
+	Name        string
+	Description string
+	// Secret values come from Key Vault in Azure and are redacted from logs.
+	Secret bool
+	// Local settings exist only on a developer's machine (the devhost sets them).
+	Local bool
+}
+
+var settings = []setting{
+	{Name: "ENVIRONMENT", Description: "dev, test or prod; shown by the health check and used in topic names"},
+	{Name: "LOG_LEVEL", Description: "debug, info (default), warn or error"},
+	{Name: "DATABASE_URL", Description: "PostgreSQL connection string (Key Vault reference in Azure)", Secret: true},
+	{Name: "ServiceBusConnection", Description: "Service Bus connection string; leave empty in Azure, where the identity is used", Secret: true},
+	{Name: "ServiceBusConnection__fullyQualifiedNamespace", Description: "Service Bus namespace for the managed identity (sb-int-prod.servicebus.windows.net)"},
+	{Name: "BlobStorage", Description: "storage connection string for archive and staging; leave empty in Azure, where the identity is used", Secret: true},
+	{Name: "BlobStorage__blobServiceUri", Description: "blob endpoint for the managed identity (https://stintprod.blob.core.windows.net)"},
+	{Name: "BLOB_LOCAL_DIR", Description: "a directory used as blob storage on a developer machine", Local: true},
+	{Name: "DEVHOST_URL", Description: "the local host's URL; set by `handler dev` so messages go to its broker", Local: true},
+}
+
+// config is what the binary reads from its environment, read once in main.
+type config struct {
+	Environment string
+	LogLevel    slog.Level
+
+	DatabaseURL string
+
+	ServiceBusConnection string
+	ServiceBusNamespace  string
+	DevhostURL           string
+	// Topics maps logical topic names to this environment's entity names.
+	Topics map[string]string
+	// Subscriptions lists entity topic names and their subscriptions.
+	Subscriptions map[string][]string
+
+	BlobConnection string
+	BlobServiceURI string
+	BlobLocalDir   string
+
+	secrets []string
+}
+
+// loadConfig reads the settings. It returns what it could read and, if the
+// configuration is incomplete, an error naming every missing setting: the
+// handler still starts (the host must see it listen) and fails invocations
+// with that error until the settings are fixed.
+func loadConfig(getenv func(string) string, cat *messaging.Catalog) (*config, error) {
+	c := &config{
+		Environment:          getenv("ENVIRONMENT"),
+		DatabaseURL:          getenv("DATABASE_URL"),
+		ServiceBusConnection: getenv("ServiceBusConnection"),
+		ServiceBusNamespace:  getenv("ServiceBusConnection__fullyQualifiedNamespace"),
+		DevhostURL:           getenv("DEVHOST_URL"),
+		BlobConnection:       getenv("BlobStorage"),
+		BlobServiceURI:       getenv("BlobStorage__blobServiceUri"),
+		BlobLocalDir:         getenv("BLOB_LOCAL_DIR"),
+		Topics:               map[string]string{},
+		Subscriptions:        map[string][]string{},
+	}
+	var errs []error
+	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(orDefault(getenv("LOG_LEVEL"), "info")))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
+	}
+	if c.Environment == "" {
+		errs = append(errs, errors.New("ENVIRONMENT is not set"))
+	}
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is not set"))
+	}
+	for _, t := range cat.Topics {
+		name := getenv(t.Setting)
+		if name == "" {
+			errs = append(errs, fmt.Errorf("%s (topic %s) is not set", t.Setting, t.Name))
+			continue
+		}
+		c.Topics[t.Name] = name
+		for _, s := range t.Subscriptions {
+			c.Subscriptions[name] = append(c.Subscriptions[name], s.Name)
+		}
+	}
+	if len(cat.Topics) > 0 && c.DevhostURL == "" && c.ServiceBusConnection == "" && c.ServiceBusNamespace == "" {
+		errs = append(errs, errors.New("ServiceBusConnection__fullyQualifiedNamespace (or ServiceBusConnection) is not set"))
+	}
+	for _, s := range settings {
+		if s.Secret {
+			c.secrets = append(c.secrets, secretParts(getenv(s.Name))...)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("configuration incomplete: %w", err)
+	}
+	return c, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// secretParts returns a secret value and the parts of it that are secret
+// on their own: a URL's password, a connection string's keys.
+func secretParts(v string) []string {
+	if v == "" {
+		return nil
+	}
+	out := []string{v}
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			out = append(out, pw, url.QueryEscape(pw))
+		}
+	}
+	for _, kv := range strings.Split(v, ";") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		for _, word := range []string{"key", "password", "secret", "signature", "token"} {
+			if strings.Contains(k, word) {
+				out = append(out, strings.TrimSpace(val))
+				break
+			}
+		}
+	}
+	// libpq keyword form: password=...
+	for _, f := range strings.Fields(v) {
+		if k, val, ok := strings.Cut(f, "="); ok && strings.EqualFold(k, "password") {
+			out = append(out, strings.Trim(val, "'"))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
