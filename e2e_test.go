@@ -51,15 +51,44 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// lockedBuffer collects a child's output, which arrives through a pipe some
+// time after the child wrote it; waitFor blocks until a text shows up.
 type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{}
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) waitFor(t testing.TB, text string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		b.mu.Lock()
+		if strings.Contains(b.buf.String(), text) {
+			b.mu.Unlock()
+			return
+		}
+		if b.written == nil {
+			b.written = make(chan struct{})
+		}
+		ch := b.written
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("output never contained %q; got:\n%s", text, b.String())
+		}
+	}
 }
 
 func (b *lockedBuffer) String() string {
@@ -147,7 +176,7 @@ func TestStartsWithTheDatabaseDown(t *testing.T) {
 	q := startHandler(t, map[string]string{"ENVIRONMENT": "test", "DATABASE_URL": closedPortURL(t, "pw")})
 	status, _ := timerInvocation(t, q, "dead-letter-watch")
 	require.Equal(t, http.StatusInternalServerError, status, "an unreachable database fails the invocation as transient")
-	require.Contains(t, q.stderr.String(), `"outcome":"failed"`)
+	q.stderr.waitFor(t, `"outcome":"failed"`)
 	require.Contains(t, q.stderr.String(), `"class":"transient"`)
 }
 
@@ -156,7 +185,7 @@ func TestMissingConfigurationFailsInvocationsButStarts(t *testing.T) {
 	p := startHandler(t, nil)
 	status, _ := timerInvocation(t, p, "dead-letter-watch")
 	require.Equal(t, http.StatusInternalServerError, status)
-	require.Contains(t, p.stderr.String(), "DATABASE_URL is not set")
+	p.stderr.waitFor(t, "DATABASE_URL is not set")
 	resp, err := http.Get(p.url + "/api/health")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -187,8 +216,9 @@ func TestNoLogLineContainsAConfiguredSecret(t *testing.T) {
 	resp, err := http.Get(p.url + "/api/health")
 	require.NoError(t, err)
 	resp.Body.Close()
+	p.stderr.waitFor(t, "health check failing")
 	logs := p.stdout.String() + p.stderr.String()
-	require.Contains(t, logs, "invocation failed", "the failures were logged")
+	require.Equal(t, 3, strings.Count(logs, "invocation failed"), "the failures were logged")
 	for _, secret := range []string{dbPassword, sbKey, blobKey} {
 		require.NotContains(t, logs, secret)
 	}
@@ -253,13 +283,14 @@ func TestDevhostRunsTheRealBinary(t *testing.T) {
 	got, err := s.GetParked(ctx, parked.ID)
 	require.NoError(t, err)
 	require.NotNil(t, got.AlertedAt, "the watch reported the parked message")
+	handlerLog.waitFor(t, "handler replay "+strconv.FormatInt(parked.ID, 10))
 	require.Contains(t, handlerLog.String(), "parked message needs attention")
-	require.Contains(t, handlerLog.String(), "handler replay "+strconv.FormatInt(parked.ID, 10))
 
 	// A second run reports nothing new.
 	inv, err = h.RunTimer(ctx, "dead-letter-watch")
 	require.NoError(t, err)
 	require.True(t, inv.OK)
+	handlerLog.waitFor(t, `"parked_reported":0`)
 	require.Equal(t, 1, strings.Count(handlerLog.String(), "parked message needs attention"))
 	require.Contains(t, out.String(), "dead-letter-watch")
 }
