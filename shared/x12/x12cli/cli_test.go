@@ -1,0 +1,162 @@
+package x12cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./shared/x12/... -update")
+	assert.Equal(t, string(want), string(got), "%s differs (run with -update to accept)", path)
+}
+
+// sample names a file of the x12 package's test data.
+func sample(name string) string { return filepath.Join("..", "testdata", name) }
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestValidate(t *testing.T) {
+	t.Run("ValidFilesExitZeroSilently", func(t *testing.T) {
+		r := run(t, "", "validate", sample("850.edi"), sample("856.edi"), sample("940.edi"), sample("945.edi"), sample("997.edi"))
+		assert.Equal(t, 0, r.code, r.stdout)
+		assert.Empty(t, r.stdout)
+		assert.Empty(t, r.stderr)
+	})
+	t.Run("TolerancesAreNoticesOnly", func(t *testing.T) {
+		r := run(t, "", "validate", sample("tolerance/missing_final_terminator.edi"), sample("tolerance/trimmed_isa.edi"))
+		assert.Equal(t, 0, r.code)
+		assert.Equal(t, "../testdata/tolerance/missing_final_terminator.edi: segment 13 (IEA): notice: missing segment terminator at end of input\n"+
+			"../testdata/tolerance/trimmed_isa.edi: segment 1 (ISA): notice: non-canonical ISA (75 bytes instead of 106)\n", r.stdout)
+	})
+	t.Run("InvalidFilesExitOneWithOneLinePerProblem", func(t *testing.T) {
+		r := run(t, "", "validate", sample("850.edi"), sample("invalid/layout_850.edi"), sample("invalid/hierarchy_856.edi"))
+		assert.Equal(t, 1, r.code)
+		golden(t, "validate.golden", []byte(r.stdout))
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			assert.Regexp(t, `^\.\./testdata/invalid/[a-z0-9_]+\.edi: (segment \d+( \([A-Z0-9]+\))?(, element \d+)?|byte \d+): .+$`, line)
+		}
+	})
+	t.Run("UnreadableFileExitsTwo", func(t *testing.T) {
+		r := run(t, "", "validate", sample("850.edi"), "does-not-exist.edi")
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr, "does-not-exist.edi")
+	})
+	t.Run("NoFilesIsAUsageError", func(t *testing.T) {
+		r := run(t, "", "validate")
+		assert.Equal(t, 2, r.code)
+		assert.Contains(t, r.stderr, "usage:")
+	})
+	t.Run("StandardInput", func(t *testing.T) {
+		data, err := os.ReadFile(sample("invalid/warnings_850.edi"))
+		require.NoError(t, err)
+		r := run(t, string(data), "validate", "-")
+		assert.Equal(t, 1, r.code)
+		assert.Equal(t, "-: segment 4 (BEG), element 2: warning: invalid code value\n", r.stdout)
+	})
+}
+
+func TestAck(t *testing.T) {
+	t.Run("WritesThe997s", func(t *testing.T) {
+		r := run(t, "", "ack", "-now", "2024-01-11T14:05:00Z", "-newline", sample("invalid/partial_850.edi"))
+		assert.Equal(t, 0, r.code, r.stderr)
+		golden(t, "ack.golden", []byte(r.stdout))
+	})
+	t.Run("ControlNumbersStartWhereAsked", func(t *testing.T) {
+		r := run(t, "", "ack", "-now", "2024-01-11T14:05:00Z", "-start", "700", sample("850.edi"))
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "*000000700*0*P*>~GS*FA*POPSOCKETS*RETAILERX*20240111*1405*700*X*004010~ST*997*0700~")
+	})
+	t.Run("A997IsNeverAcknowledged", func(t *testing.T) {
+		r := run(t, "", "ack", sample("997.edi"))
+		assert.Equal(t, 1, r.code)
+		assert.Empty(t, r.stdout)
+		assert.Contains(t, r.stderr, "nothing to acknowledge")
+	})
+	t.Run("BadTimeIsAUsageError", func(t *testing.T) {
+		r := run(t, "", "ack", "-now", "yesterday", sample("850.edi"))
+		assert.Equal(t, 2, r.code)
+	})
+	t.Run("OneFileOnly", func(t *testing.T) {
+		assert.Equal(t, 2, run(t, "", "ack", sample("850.edi"), sample("856.edi")).code)
+		assert.Equal(t, 2, run(t, "", "ack", "missing.edi").code)
+	})
+}
+
+func TestShow(t *testing.T) {
+	for _, name := range []string{"850.edi", "856.edi", "invalid/structure.edi"} {
+		t.Run(name, func(t *testing.T) {
+			r := run(t, "", "show", sample(name))
+			assert.Equal(t, 0, r.code, r.stderr)
+			golden(t, "show_"+strings.ReplaceAll(strings.TrimSuffix(name, ".edi"), "/", "_")+".golden", []byte(r.stdout))
+		})
+	}
+	assert.Equal(t, 2, run(t, "", "show").code)
+	assert.Equal(t, 2, run(t, "", "show", "missing.edi").code)
+}
+
+func TestJSON(t *testing.T) {
+	r := run(t, "", "json", sample("945.edi"))
+	assert.Equal(t, 0, r.code, r.stderr)
+	golden(t, "json_945.golden", []byte(r.stdout))
+	var v struct {
+		Valid        bool `json:"valid"`
+		Interchanges []struct {
+			Control string `json:"control"`
+			Groups  []struct {
+				Sets []struct {
+					ID       string          `json:"id"`
+					Document json.RawMessage `json:"document"`
+				} `json:"sets"`
+			} `json:"groups"`
+		} `json:"interchanges"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v))
+	assert.True(t, v.Valid)
+	assert.Equal(t, "000000777", v.Interchanges[0].Control)
+	assert.Contains(t, string(v.Interchanges[0].Groups[0].Sets[0].Document), `"depositor_order": "SO-100234"`)
+
+	t.Run("ProblemsAreIncluded", func(t *testing.T) {
+		r := run(t, "", "json", sample("invalid/layout_850.edi"))
+		assert.Equal(t, 0, r.code)
+		assert.Contains(t, r.stdout, `"code": "segment-unrecognized"`)
+		assert.Contains(t, r.stdout, `"read_error": "x12: reading 850 0001`)
+	})
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"help"}, {"-h"}, {"frobnicate"}} {
+		r := run(t, "", args...)
+		assert.Equal(t, 2, r.code, args)
+		assert.Contains(t, r.stderr, "usage: edi <command>")
+		assert.Empty(t, r.stdout)
+	}
+	assert.Equal(t, 2, run(t, "", "validate", "-bogus", "x").code)
+}
