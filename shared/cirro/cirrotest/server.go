@@ -1,0 +1,497 @@
+package cirrotest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/popsockets/integration/shared/cirro"
+	"github.com/popsockets/integration/shared/webhook"
+)
+
+// Defaults for Config.
+const (
+	DefaultAppKey   = "cirrotest-app-key"
+	DefaultAppToken = "cirrotest-app-token"
+	DefaultTokenTTL = 2 * time.Hour
+	// DefaultSecret signs callbacks when Callback.Secret is empty.
+	DefaultSecret = "whsec_Y2lycm90ZXN0LWNhbGxiYWNrLXNlY3JldC0wMDE="
+)
+
+// DefaultShippingMethods are accepted when Config.ShippingMethods is empty.
+var DefaultShippingMethods = []string{"USPS_GROUND", "USPS_PRIORITY", "UPS_GROUND", "UPS_2DAY", "FEDEX_GROUND"}
+
+// Config configures the fake. Every field is optional.
+type Config struct {
+	// AppKey and AppToken are the credentials it issues tokens for.
+	AppKey, AppToken string
+	// TokenTTL is how long an issued token lives (default 2h).
+	TokenTTL time.Duration
+	// ShippingMethods are the codes it accepts (default DefaultShippingMethods).
+	ShippingMethods []string
+	// SKUs, when set, are the only SKUs it accepts.
+	SKUs []string
+	// Callback, when set, is where acceptance and shipment callbacks go.
+	Callback *Callback
+	// Now is its clock, for token expiry, shipped_at and signatures (default time.Now).
+	Now func() time.Time
+}
+
+// Callback says where and how the fake calls us back.
+type Callback struct {
+	// BaseURL receives POST BaseURL+"/acceptance" and BaseURL+"/shipment",
+	// e.g. http://127.0.0.1:7071/api/cirro.
+	BaseURL string
+	// Secret signs the callbacks, whsec_<base64> (default DefaultSecret).
+	Secret string
+	// With Auto, the fake sends the acceptance AcceptDelay after accepting
+	// an order, and the shipment ShipDelay after that, by itself; a
+	// shipment follows only an acceptance that was delivered.
+	AcceptDelay, ShipDelay time.Duration
+	Auto                   bool
+}
+
+// Order is an order the fake accepted.
+type Order struct {
+	RequestID string
+	OrderNo   string
+	B2B       bool
+	// Create is the order received (for B2B, its common part).
+	Create cirro.OrderCreate
+	// PONumber, LabelTemplate and CartonList are set for B2B orders.
+	PONumber      string
+	LabelTemplate json.RawMessage
+	CartonList    json.RawMessage
+	// Body is the request body as received, envelope included.
+	Body json.RawMessage
+}
+
+// Delivery is one callback the fake sent, or gave up sending.
+type Delivery struct {
+	// Event is "acceptance" or "shipment".
+	Event       string
+	ReferenceNo string
+	OrderNo     string
+	WebhookID   string
+	// Attempts is how many POSTs it took; Status the last HTTP status (0
+	// if none answered); Err is nil when one answered 2xx.
+	Attempts int
+	Status   int
+	Err      error
+}
+
+type order struct {
+	Order
+	seq int
+	// bodies holds the callback body of each event once built, so that a
+	// resend is identical.
+	bodies map[string][]byte
+}
+
+type failure struct {
+	status, times int
+}
+
+type rejection struct {
+	code    int
+	message string
+}
+
+// Server is the fake Cirro.
+type Server struct {
+	cfg    Config
+	srv    *httptest.Server
+	signer *webhook.Signer
+	hc     *http.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+
+	mu          sync.Mutex
+	closed      bool
+	tokens      map[string]time.Time
+	byRequest   map[string]*order
+	byRef       map[string]*order
+	orders      []*order
+	createCalls int
+	tokenCalls  int
+	orderSeq    int
+	boxSeq      int
+	fails       []failure
+	throttles   []time.Duration
+	malform     int
+	rejects     []rejection
+	delay       time.Duration
+	deliveries  []Delivery
+	pending     int
+	idle        []chan struct{}
+	autoErrs    []error
+}
+
+// NewServer starts the fake on a loopback port. It panics if
+// Callback.Secret is not a whsec_<base64> secret.
+func NewServer(cfg Config) *Server {
+	if cfg.AppKey == "" {
+		cfg.AppKey = DefaultAppKey
+	}
+	if cfg.AppToken == "" {
+		cfg.AppToken = DefaultAppToken
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if len(cfg.ShippingMethods) == 0 {
+		cfg.ShippingMethods = DefaultShippingMethods
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{
+		cfg:       cfg,
+		hc:        &http.Client{Timeout: 5 * time.Second},
+		tokens:    map[string]time.Time{},
+		byRequest: map[string]*order{},
+		byRef:     map[string]*order{},
+	}
+	if cfg.Callback != nil {
+		cb := *cfg.Callback
+		if cb.Secret == "" {
+			cb.Secret = DefaultSecret
+		}
+		s.cfg.Callback = &cb
+		signer, err := webhook.NewSigner(cb.Secret)
+		if err != nil {
+			panic("cirrotest: Callback.Secret is not whsec_<base64>")
+		}
+		s.signer = signer
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	mux := http.NewServeMux()
+	mux.HandleFunc(http.MethodPost+" "+cirro.PathToken, s.answer(s.token))
+	mux.HandleFunc(http.MethodPost+" "+cirro.PathCreateOrder, s.answer(func(r *http.Request, b []byte) reply { return s.create(r, b, false) }))
+	mux.HandleFunc(http.MethodPost+" "+cirro.PathCreateB2BOrder, s.answer(func(r *http.Request, b []byte) reply { return s.create(r, b, true) }))
+	s.srv = httptest.NewServer(mux)
+	return s
+}
+
+// URL is the base URL to configure as CIRRO_BASE_URL.
+func (s *Server) URL() string { return s.srv.URL }
+
+// AppKey and AppToken are the credentials the fake accepts.
+func (s *Server) AppKey() string   { return s.cfg.AppKey }
+func (s *Server) AppToken() string { return s.cfg.AppToken }
+
+// Secret is the secret callbacks are signed with ("" without Callback).
+func (s *Server) Secret() string {
+	if s.cfg.Callback == nil {
+		return ""
+	}
+	return s.cfg.Callback.Secret
+}
+
+// Close stops the socket and the background callbacks, and waits for them.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+	s.bg.Wait()
+}
+
+// FailNext answers the next times order requests with httpStatus and a
+// plain-text body, as a gateway in front of Cirro would.
+func (s *Server) FailNext(httpStatus, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = append(s.fails, failure{status: httpStatus, times: times})
+}
+
+// ThrottleNext answers the next order request with 429, CodeRateLimited
+// and Retry-After (in whole seconds, rounded up).
+func (s *Server) ThrottleNext(retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttles = append(s.throttles, retryAfter)
+}
+
+// MalformNext answers the next order request with 200 and a body that is
+// not JSON.
+func (s *Server) MalformNext() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.malform++
+}
+
+// RejectNext answers the next authenticated order request with HTTP 200,
+// code and message.
+func (s *Server) RejectNext(code int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejects = append(s.rejects, rejection{code: code, message: message})
+}
+
+// Delay holds every following answer for d (0 to stop); a caller that
+// gives up earlier is let go.
+func (s *Server) Delay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// RevokeTokens forgets every issued token, as a credential rotation would:
+// the next call with one gets 401.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// Orders is every order accepted, in order.
+func (s *Server) Orders() []Order {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Order, len(s.orders))
+	for i, o := range s.orders {
+		out[i] = o.Order
+		out[i].Create.Items = slices.Clone(o.Create.Items)
+		out[i].Body = slices.Clone(o.Body)
+	}
+	return out
+}
+
+// CreateCalls is how many create requests arrived, whatever their answer.
+func (s *Server) CreateCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createCalls
+}
+
+// TokenCalls is how many token requests arrived, whatever their answer.
+func (s *Server) TokenCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenCalls
+}
+
+// reply is an answer before it is written.
+type reply struct {
+	status     int
+	retryAfter time.Duration
+	body       []byte
+}
+
+func envelope(status, code int, message string, data any) reply {
+	r := cirro.Reply{Code: code, Message: message}
+	if data != nil {
+		r.Data, _ = json.Marshal(data)
+	}
+	b, _ := json.Marshal(r)
+	return reply{status: status, body: b}
+}
+
+const maxBody = 4 << 20
+
+// answer reads the body, lets h decide, then holds the answer for the
+// configured delay before writing it.
+func (s *Server) answer(h func(*http.Request, []byte) reply) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err != nil {
+			return // the caller went away
+		}
+		rep := h(r, body)
+		s.mu.Lock()
+		delay := s.delay
+		s.mu.Unlock()
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			case <-s.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+		if rep.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rep.retryAfter.Seconds()))))
+		}
+		if json.Valid(rep.body) {
+			w.Header().Set("Content-Type", "application/json")
+		} else {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		}
+		w.WriteHeader(rep.status)
+		_, _ = w.Write(rep.body)
+	}
+}
+
+func (s *Server) token(_ *http.Request, body []byte) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenCalls++
+	var env cirro.Envelope
+	var req cirro.TokenRequest
+	if json.Unmarshal(body, &env) != nil || json.Unmarshal(env.RequestData, &req) != nil {
+		return envelope(http.StatusBadRequest, cirro.CodeInvalidParameter, "request is not a JSON envelope", nil)
+	}
+	if req.AppKey == "" || req.AppToken == "" {
+		return envelope(http.StatusBadRequest, cirro.CodeMissingField, "missing required field: app_key or app_token", nil)
+	}
+	if req.AppKey != s.cfg.AppKey || req.AppToken != s.cfg.AppToken {
+		return envelope(http.StatusOK, cirro.CodeAuthFailed, "app_key or app_token is incorrect", nil)
+	}
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	tok := hex.EncodeToString(raw[:])
+	exp := time.Unix(s.cfg.Now().Add(s.cfg.TokenTTL).Unix(), 0)
+	s.tokens[tok] = exp
+	return envelope(http.StatusOK, cirro.CodeOK, "success", cirro.Token{AccessToken: tok, ExpiredAt: exp.Unix()})
+}
+
+func (s *Server) create(r *http.Request, body []byte, b2b bool) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.createCalls++
+
+	// Told answers first, as a gateway or Cirro itself would give them.
+	if len(s.fails) > 0 {
+		f := &s.fails[0]
+		f.times--
+		status := f.status
+		if f.times <= 0 {
+			s.fails = s.fails[1:]
+		}
+		return reply{status: status, body: []byte(fmt.Sprintf("cirrotest: told to fail with HTTP %d", status))}
+	}
+	if len(s.throttles) > 0 {
+		d := s.throttles[0]
+		s.throttles = s.throttles[1:]
+		rep := envelope(http.StatusTooManyRequests, cirro.CodeRateLimited, "too many requests", nil)
+		rep.retryAfter = d
+		return rep
+	}
+	if s.malform > 0 {
+		s.malform--
+		return reply{status: http.StatusOK, body: []byte(`{"code":0,"message":"success","data":{"order_no":`)}
+	}
+
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if exp, known := s.tokens[tok]; !ok || !known || !s.cfg.Now().Before(exp) {
+		return envelope(http.StatusUnauthorized, cirro.CodeTokenInvalid, "access token is invalid or expired", nil)
+	}
+	if len(s.rejects) > 0 {
+		rj := s.rejects[0]
+		s.rejects = s.rejects[1:]
+		return envelope(http.StatusOK, rj.code, rj.message, nil)
+	}
+
+	var env cirro.Envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return envelope(http.StatusBadRequest, cirro.CodeInvalidParameter, "request is not a JSON envelope", nil)
+	}
+	if env.RequestID == "" || env.RequestTime <= 0 {
+		return envelope(http.StatusBadRequest, cirro.CodeMissingField, "missing required field: request_id or request_time", nil)
+	}
+	if prev := s.byRequest[env.RequestID]; prev != nil {
+		return envelope(http.StatusOK, cirro.CodeDuplicateRequest, "request_id has already been used",
+			cirro.CreateReply{OrderNo: prev.OrderNo})
+	}
+	var o cirro.B2BOrderCreate
+	if err := json.Unmarshal(env.RequestData, &o); err != nil {
+		return envelope(http.StatusBadRequest, cirro.CodeInvalidParameter, "request_data does not match the order schema", nil)
+	}
+	if field := missingField(o, b2b); field != "" {
+		return envelope(http.StatusBadRequest, cirro.CodeMissingField, "missing required field: "+field, nil)
+	}
+	for i, it := range o.Items {
+		if it.Quantity <= 0 {
+			return envelope(http.StatusOK, cirro.CodeInvalidParameter, fmt.Sprintf("items[%d].quantity must be positive", i), nil)
+		}
+	}
+	if !slices.Contains(s.cfg.ShippingMethods, o.ShippingMethod) {
+		return envelope(http.StatusOK, cirro.CodeInvalidShippingMethod, fmt.Sprintf("shipping method %s is invalid", o.ShippingMethod), nil)
+	}
+	if len(s.cfg.SKUs) > 0 {
+		for _, it := range o.Items {
+			if !slices.Contains(s.cfg.SKUs, it.SKU) {
+				return envelope(http.StatusOK, cirro.CodeUnknownSKU, fmt.Sprintf("sku %s does not exist", it.SKU), nil)
+			}
+		}
+	}
+	if prev := s.byRef[o.ReferenceNo]; prev != nil {
+		return envelope(http.StatusOK, cirro.CodeReferenceExists, fmt.Sprintf("reference_no %s already exists", o.ReferenceNo),
+			cirro.CreateReply{OrderNo: prev.OrderNo})
+	}
+
+	s.orderSeq++
+	rec := &order{Order: Order{
+		RequestID: env.RequestID,
+		OrderNo:   fmt.Sprintf("CR%010d", s.orderSeq),
+		B2B:       b2b,
+		Create:    o.OrderCreate,
+		Body:      body,
+	}, seq: s.orderSeq, bodies: map[string][]byte{}}
+	if b2b {
+		rec.PONumber, rec.LabelTemplate, rec.CartonList = o.PONumber, o.LabelTemplate, o.CartonList
+	}
+	s.byRequest[env.RequestID] = rec
+	s.byRef[o.ReferenceNo] = rec
+	s.orders = append(s.orders, rec)
+	if cb := s.cfg.Callback; cb != nil && cb.Auto && !s.closed {
+		s.pending++
+		s.bg.Add(1)
+		go s.auto(o.ReferenceNo)
+	}
+	return envelope(http.StatusOK, cirro.CodeOK, "success", cirro.CreateReply{OrderNo: rec.OrderNo})
+}
+
+// missingField names the first required field that is empty.
+func missingField(o cirro.B2BOrderCreate, b2b bool) string {
+	c := o.Consignee
+	required := []struct{ name, value string }{
+		{"reference_no", o.ReferenceNo},
+		{"shipping_method", o.ShippingMethod},
+		{"consignee.name", c.Name},
+		{"consignee.country_code", c.CountryCode},
+		{"consignee.city", c.City},
+		{"consignee.address1", c.Address1},
+		{"consignee.zipcode", c.Zipcode},
+	}
+	if b2b {
+		required = append(required, struct{ name, value string }{"po_number", o.PONumber})
+	}
+	for _, f := range required {
+		if strings.TrimSpace(f.value) == "" {
+			return f.name
+		}
+	}
+	if len(o.Items) == 0 {
+		return "items"
+	}
+	for i, it := range o.Items {
+		if it.SKU == "" {
+			return fmt.Sprintf("items[%d].sku", i)
+		}
+	}
+	return ""
+}

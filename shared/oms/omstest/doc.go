@@ -1,0 +1,23 @@
+// Package omstest is a fake OMS for tests and the local run: a Server that
+// serves the contract of package oms on a real socket, and a Requester
+// that plays OMS's outbound side (signed, sealed fulfilment requests).
+//
+// What it guarantees:
+//
+//   - Server enforces what the client relies on: the bearer token (401),
+//     the transitions PENDING_NAV_RELEASE -> RELEASED_FROM_NAV,
+//     WAITING_FULFILLMENT_CONFIRMATION -> EXPORTED_TO_TPL and
+//     EXPORTED_TO_TPL -> SHIPPED (409 invalid_transition otherwise, 409
+//     already_in_state when at or past the target, 404 for an unknown
+//     order, 422 for a bad body), and Idempotency-Key: a repeated key gets
+//     the first answer and makes no second effect; a key reused for
+//     another request gets 422 idempotency_key_reused.
+//   - It records every request (Calls), every applied transition
+//     (Effects: one per change, so a test can assert "one confirmation")
+//     and each order's journey; it can be told to fail (FailNext),
+//     answer anything (RejectNext) or be slow (Delay). Told answers make
+//     no effect and are not remembered for their key.
+//   - Requester sends the same bytes for a resend of the same request,
+//     under a webhook-id stable per order and warehouse (WebhookID).
+//   - SampleOrders is deterministic per seed and holds no real person's data.
+package omstest
