@@ -3,21 +3,31 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/bus"
+	"github.com/popsockets/integration/shared/cirro"
+	"github.com/popsockets/integration/shared/oms"
 	"github.com/popsockets/integration/shared/store"
+	"github.com/popsockets/integration/shared/teams"
+	"github.com/popsockets/integration/shared/webhook"
+	"github.com/popsockets/integration/shared/xb"
 )
 
 // deps are the system clients every handler may use. Building them does no
-// network I/O; a client that could not be built is nil and configErr says why.
+// network I/O. configErr is what stops every function (no database, no
+// environment); a partner that is not configured stops only the functions
+// that need it, with an error naming the missing setting.
 type deps struct {
 	cfg       *config
 	configErr error
@@ -25,6 +35,22 @@ type deps struct {
 	publisher bus.Publisher
 	deadLists platform.DeadLetterCounter
 	blobs     blob.Store
+
+	oms       *oms.Client
+	omsErr    error
+	keyring   *oms.Keyring
+	keyErr    error
+	omsHooks  *webhook.Verifier
+	omsHkErr  error
+	cirro     *cirro.Client
+	cirroErr  error
+	cirroHks  *webhook.Verifier
+	cirroHErr error
+	xb        *xb.Client
+	xbErr     error
+	teams     *teams.Client
+	ships     fulfillment.ShipMethods
+	shipsErr  error
 }
 
 func buildDeps(cfg *config, configErr error, log *slog.Logger) *deps {
@@ -93,7 +119,52 @@ func buildDeps(cfg *config, configErr error, log *slog.Logger) *deps {
 	if d.configErr != nil {
 		log.Error("configuration incomplete: invocations will fail until it is fixed", "error", d.configErr)
 	}
+
+	d.oms, d.omsErr = oms.New(oms.Config{BaseURL: cfg.OMS.BaseURL, Token: cfg.OMS.Token})
+	d.keyring, d.keyErr = oms.NewKeyring(cfg.OMS.AESKeyID, cfg.OMS.AESKey, cfg.OMS.AESPrevID, cfg.OMS.AESPrev)
+	d.omsHooks, d.omsHkErr = webhook.NewVerifier("oms", webhook.ParseSecrets(cfg.OMS.WebhookSecrets), nil)
+	d.cirro, d.cirroErr = cirro.New(cirro.Config{BaseURL: cfg.Cirro.BaseURL, AppKey: cfg.Cirro.AppKey, AppToken: cfg.Cirro.AppToken})
+	d.cirroHks, d.cirroHErr = webhook.NewVerifier("cirro", webhook.ParseSecrets(cfg.Cirro.WebhookSecrets), nil)
+	d.xb, d.xbErr = xb.New(xb.Config{BaseURL: cfg.XB.BaseURL, APIKey: cfg.XB.APIKey})
+	d.ships, d.shipsErr = fulfillment.ParseShipMethods(cfg.ShipMethods)
+	if cfg.TeamsURL != "" {
+		t, err := teams.New(teams.Config{WorkflowURL: cfg.TeamsURL})
+		if err != nil {
+			log.Error("Teams alerts are off", "error", err)
+		} else {
+			d.teams = t
+		}
+	} else {
+		log.Warn("TEAMS_WORKFLOW_URL is not set: parked messages are reported in the logs only")
+	}
 	return d
+}
+
+// alerter is the Teams alert on parking, or nil without Teams.
+func (d *deps) alerter() azfunc.Alerter {
+	if d.teams == nil {
+		return nil
+	}
+	return &platform.ParkedAlerts{Teams: d.teams, Environment: d.cfg.Environment}
+}
+
+// needs joins the errors of a function's missing dependencies, naming the function.
+func needs(function string, errs ...error) error {
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s is not configured: %w", function, err)
+	}
+	return nil
+}
+
+// unconfiguredMessage fails every message of a function that lacks a
+// partner's settings; it is transient so the messages wait (and are
+// dead-lettered, then reported) rather than being lost.
+func unconfiguredMessage(err error) func(context.Context, *azfunc.Message) error {
+	return func(context.Context, *azfunc.Message) error { return err }
+}
+
+func unconfiguredHTTP(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { azfunc.Fail(w, r, err) })
 }
 
 // Ready is the gate every invocation passes: a complete configuration and a
@@ -124,8 +195,59 @@ func register(srv *azfunc.Server, d *deps) {
 	srv.HTTP("health", http.MethodGet, "health", &platform.Health{
 		DB: schema, ConfigErr: d.configErr, Version: version(), Environment: d.cfg.Environment,
 	}, azfunc.SkipGate())
+	watch := &platform.DeadLetterWatch{Parked: d.store, DeadLetters: d.deadLists, Environment: d.cfg.Environment}
+	if d.teams != nil {
+		watch.Alerts = d.teams
+	}
+	srv.Timer("dead-letter-watch", "timer", watch.Run)
+	srv.Timer("outbox-relay", "timer", (&platform.OutboxRelay{Outbox: d.store, Publisher: d.publisher}).Run)
 
-	srv.Timer("dead-letter-watch", "timer", (&platform.DeadLetterWatch{Parked: d.store, DeadLetters: d.deadLists}).Run)
+	// The order flow: OMS -> Cirro or XB -> confirmations back to OMS.
+	rules := fulfillment.DefaultRules
+	if src := fulfillment.ParseList(d.cfg.B2BSources); len(src) > 0 {
+		rules.B2BSources = src
+	}
+	rules.PrePackCodes = fulfillment.ParseList(d.cfg.PrePackCodes)
+	if err := needs("fulfillment-request", d.omsHkErr, d.keyErr); err != nil {
+		srv.HTTP("fulfillment-request", http.MethodPost, "fulfillment/request/{tpl}", unconfiguredHTTP(err))
+	} else {
+		srv.HTTP("fulfillment-request", http.MethodPost, "fulfillment/request/{tpl}", &fulfillment.Request{
+			Store: d.store, Verifier: d.omsHooks, Publisher: d.publisher, Keyring: d.keyring, Rules: rules,
+			TPLs: []string{"cirro", "xb"}, Now: time.Now,
+		})
+	}
+	if err := needs("cirro-fulfill", d.cirroErr, d.keyErr, d.shipsErr); err != nil {
+		srv.ServiceBus("cirro-fulfill", "msg", false, unconfiguredMessage(err))
+	} else {
+		srv.ServiceBus("cirro-fulfill", "msg", false, (&fulfillment.CirroFulfill{
+			Store: d.store, Cirro: d.cirro, Keyring: d.keyring, ShipMethods: d.ships, Warehouse: d.cfg.Cirro.Warehouse,
+		}).Handle)
+	}
+	if err := needs("xb-fulfill", d.xbErr, d.keyErr, d.shipsErr); err != nil {
+		srv.ServiceBus("xb-fulfill", "msg", false, unconfiguredMessage(err))
+	} else {
+		srv.ServiceBus("xb-fulfill", "msg", false, (&fulfillment.XBFulfill{
+			Store: d.store, XB: d.xb, Keyring: d.keyring, ShipMethods: d.ships,
+		}).Handle)
+	}
+	if err := needs("cirro-webhook", d.cirroHErr); err != nil {
+		srv.HTTP("cirro-webhook", http.MethodPost, "cirro/{event}", unconfiguredHTTP(err))
+	} else {
+		srv.HTTP("cirro-webhook", http.MethodPost, "cirro/{event}", &fulfillment.CirroWebhook{
+			Store: d.store, Verifier: d.cirroHks, Publisher: d.publisher, Now: time.Now,
+		})
+	}
+	steps := &fulfillment.OMSSteps{Store: d.store, OMS: d.oms}
+	for name, h := range map[string]func(context.Context, *azfunc.Message) error{
+		"nav-order-release":       steps.NAVRelease,
+		"oms-fulfillment-confirm": steps.ConfirmFulfillment,
+		"oms-ship-confirm":        steps.ShipConfirm,
+	} {
+		if err := needs(name, d.omsErr); err != nil {
+			h = unconfiguredMessage(err)
+		}
+		srv.ServiceBus(name, "msg", false, h)
+	}
 }
 
 // version is the VCS revision the binary was built from.

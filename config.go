@@ -30,6 +30,24 @@ var settings = []setting{
 	{Name: "ServiceBusConnection__fullyQualifiedNamespace", Description: "Service Bus namespace for the managed identity (sb-int-prod.servicebus.windows.net)"},
 	{Name: "BlobStorage", Description: "storage connection string for archive and staging; leave empty in Azure, where the identity is used", Secret: true},
 	{Name: "BlobStorage__blobServiceUri", Description: "blob endpoint for the managed identity (https://stintprod.blob.core.windows.net)"},
+	{Name: "OMS_BASE_URL", Description: "OMS (OSOR) API base URL"},
+	{Name: "OMS_API_TOKEN", Description: "OMS API token (Bearer)", Secret: true},
+	{Name: "OMS_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets (whsec_...) that sign OMS's fulfilment requests; two, space-separated, during a rotation", Secret: true},
+	{Name: "OMS_AES_KEY_ID", Description: "id of the AES-256-GCM key OMS seals customer data with"},
+	{Name: "OMS_AES_KEY", Description: "that key, base64 of 32 bytes", Secret: true},
+	{Name: "OMS_AES_PREVIOUS_KEY_ID", Description: "id of the key being retired during a rotation (or empty)"},
+	{Name: "OMS_AES_PREVIOUS_KEY", Description: "the key being retired (or empty)", Secret: true},
+	{Name: "CIRRO_BASE_URL", Description: "Cirro API base URL"},
+	{Name: "CIRRO_APP_KEY", Description: "Cirro app_key"},
+	{Name: "CIRRO_APP_TOKEN", Description: "Cirro app_token", Secret: true},
+	{Name: "CIRRO_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets that sign Cirro's callbacks; two, space-separated, during a rotation", Secret: true},
+	{Name: "CIRRO_WAREHOUSE_CODE", Description: "Cirro warehouse code orders are sent to (empty: Cirro's default)"},
+	{Name: "XB_BASE_URL", Description: "XB API base URL"},
+	{Name: "XB_API_KEY", Description: "XB API key", Secret: true},
+	{Name: "SHIP_METHODS", Description: `JSON map of OMS ship methods to warehouse codes: {"cirro": {"STANDARD": "USPS_GROUND"}, "xb": {...}}`},
+	{Name: "FULFILLMENT_B2B_SOURCES", Description: "order sources that are business orders (default b2b_portal,edi)"},
+	{Name: "FULFILLMENT_PREPACK_CODES", Description: "pack codes that make an order pre-pack (empty: any pack code)"},
+	{Name: "TEAMS_WORKFLOW_URL", Description: "Teams Workflows webhook URL for alerts (its sig is a credential)", Secret: true},
 	{Name: "BLOB_LOCAL_DIR", Description: "a directory used as blob storage on a developer machine", Local: true},
 	{Name: "DEVHOST_URL", Description: "the local host's URL; set by `handler dev` so messages go to its broker", Local: true},
 }
@@ -53,6 +71,23 @@ type config struct {
 	BlobServiceURI string
 	BlobLocalDir   string
 
+	// Partners and flow rules. A missing partner setting disables only the
+	// functions that need that partner (they fail with a message naming it).
+	OMS struct {
+		BaseURL, Token, WebhookSecrets       string
+		AESKeyID, AESKey, AESPrevID, AESPrev string
+	}
+	Cirro struct {
+		BaseURL, AppKey, AppToken, WebhookSecrets, Warehouse string
+	}
+	XB struct {
+		BaseURL, APIKey string
+	}
+	ShipMethods  string
+	B2BSources   string
+	PrePackCodes string
+	TeamsURL     string
+
 	secrets []string
 }
 
@@ -71,8 +106,18 @@ func loadConfig(getenv func(string) string, cat *messaging.Catalog) (*config, er
 		BlobServiceURI:       getenv("BlobStorage__blobServiceUri"),
 		BlobLocalDir:         getenv("BLOB_LOCAL_DIR"),
 		Topics:               map[string]string{},
+		ShipMethods:          getenv("SHIP_METHODS"),
+		B2BSources:           getenv("FULFILLMENT_B2B_SOURCES"),
+		PrePackCodes:         getenv("FULFILLMENT_PREPACK_CODES"),
+		TeamsURL:             getenv("TEAMS_WORKFLOW_URL"),
 		Subscriptions:        map[string][]string{},
 	}
+	c.OMS.BaseURL, c.OMS.Token, c.OMS.WebhookSecrets = getenv("OMS_BASE_URL"), getenv("OMS_API_TOKEN"), getenv("OMS_WEBHOOK_SECRETS")
+	c.OMS.AESKeyID, c.OMS.AESKey = getenv("OMS_AES_KEY_ID"), getenv("OMS_AES_KEY")
+	c.OMS.AESPrevID, c.OMS.AESPrev = getenv("OMS_AES_PREVIOUS_KEY_ID"), getenv("OMS_AES_PREVIOUS_KEY")
+	c.Cirro.BaseURL, c.Cirro.AppKey, c.Cirro.AppToken = getenv("CIRRO_BASE_URL"), getenv("CIRRO_APP_KEY"), getenv("CIRRO_APP_TOKEN")
+	c.Cirro.WebhookSecrets, c.Cirro.Warehouse = getenv("CIRRO_WEBHOOK_SECRETS"), getenv("CIRRO_WAREHOUSE_CODE")
+	c.XB.BaseURL, c.XB.APIKey = getenv("XB_BASE_URL"), getenv("XB_API_KEY")
 	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(orDefault(getenv("LOG_LEVEL"), "info")))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", getenv("LOG_LEVEL")))
@@ -122,9 +167,26 @@ func secretParts(v string) []string {
 		return nil
 	}
 	out := []string{v}
-	if u, err := url.Parse(v); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			out = append(out, pw, url.QueryEscape(pw))
+	// Several secrets in one setting (a rotation): each one alone.
+	if fields := strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' }); len(fields) > 1 {
+		for _, f := range fields {
+			out = append(out, secretParts(f)...)
+		}
+	}
+	if u, err := url.Parse(v); err == nil {
+		if u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				out = append(out, pw, url.QueryEscape(pw))
+			}
+		}
+		// Signed URLs (Teams workflows, SAS) carry their credential in the query.
+		for k, vals := range u.Query() {
+			switch strings.ToLower(k) {
+			case "sig", "code", "key", "token", "signature":
+				for _, q := range vals {
+					out = append(out, q, url.QueryEscape(q))
+				}
+			}
 		}
 	}
 	for _, kv := range strings.Split(v, ";") {

@@ -6,6 +6,9 @@
 //	handler                 serve the Functions host on FUNCTIONS_CUSTOMHANDLER_PORT
 //	handler migrate         apply database migrations (DATABASE_URL)
 //	handler dev             run everything locally: PostgreSQL, the local host, the functions
+//	handler trace ORDER     print an order's journey
+//	handler replay ID       re-drive a parked message through its function
+//	handler edi ...         validate, acknowledge and show X12 files
 //	handler version         print the build's revision
 //
 // main.go and its siblings are the only code that reads the environment and
@@ -28,6 +31,7 @@ import (
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/messaging"
 	"github.com/popsockets/integration/shared/store"
+	"github.com/popsockets/integration/shared/x12/x12cli"
 )
 
 func main() {
@@ -42,6 +46,10 @@ const usage = `usage: handler [command]
   (none)     serve the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT)
   migrate    apply database migrations to DATABASE_URL
   dev        run the product locally with simulated partners (make run)
+  trace      print an order's journey:           handler trace <order-id>
+  replay     re-drive a parked message:          handler replay <parked-id>
+  edi        validate, acknowledge, show X12:    handler edi help
+  dev-request  print a signed fulfilment request for the local run (curl)
   version    print the build's revision
 `
 
@@ -54,6 +62,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, getenv, stdout, stderr)
 	case "dev":
 		return dev(ctx, args[1:], getenv, stdout, stderr)
+	case "trace":
+		return trace(ctx, args[1:], getenv, stdout, stderr)
+	case "replay":
+		return replay(ctx, args[1:], getenv, stdout, stderr)
+	case "edi":
+		return x12cli.Run(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "dev-request":
+		return devRequest(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return 0
@@ -101,7 +117,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	d := buildDeps(cfg, cfgErr, log)
 	srv, err := azfunc.NewServer(azfunc.Config{
-		Logging: logging, FunctionTimeout: timeout, RoutePrefix: prefix, Parker: d, Gate: d,
+		Logging: logging, FunctionTimeout: timeout, RoutePrefix: prefix, Parker: d, Gate: d, Alerter: d.alerter(),
 	})
 	if err != nil {
 		log.Error("building the server", "error", err)

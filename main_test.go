@@ -138,6 +138,9 @@ func TestLoadConfig(t *testing.T) {
 		"ServiceBusConnection": "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=K3yK3yK3yK3y=",
 		"LOG_LEVEL":            "debug",
 	}
+	for _, tp := range catalog().Topics {
+		env[tp.Setting] = catalog().EntityName("prod", tp.Name)
+	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, catalog())
 	require.NoError(t, err)
 	require.Equal(t, "prod", cfg.Environment)

@@ -43,7 +43,7 @@ func decide(kind string, err error) Outcome {
 	switch fault.ClassOf(err) {
 	case fault.ClassDuplicate:
 		return OutcomeDuplicate
-	case fault.ClassPermanent, fault.ClassMalformed, fault.ClassTooLarge, fault.ClassUnauthorized:
+	case fault.ClassPermanent, fault.ClassMalformed, fault.ClassTooLarge, fault.ClassUnauthorized, fault.ClassConflict:
 		if kind == KindServiceBus || kind == KindBlob {
 			return OutcomeParked
 		}
@@ -65,6 +65,8 @@ func HTTPStatus(err error) int {
 		return http.StatusBadRequest
 	case fault.ClassTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case fault.ClassConflict:
+		return http.StatusConflict
 	case fault.ClassPermanent:
 		return http.StatusUnprocessableEntity
 	default:

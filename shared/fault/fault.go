@@ -24,6 +24,9 @@ const (
 	ClassMalformed
 	// TooLarge means the input is over the size limit (HTTP 413; parked for messages).
 	ClassTooLarge
+	// Conflict means the input contradicts what was received before, such as
+	// a webhook id reused with another body (HTTP 409; parked for messages).
+	ClassConflict
 )
 
 var classNames = map[Class]string{
@@ -33,6 +36,7 @@ var classNames = map[Class]string{
 	ClassUnauthorized: "unauthorized",
 	ClassMalformed:    "malformed",
 	ClassTooLarge:     "too_large",
+	ClassConflict:     "conflict",
 }
 
 func (c Class) String() string {
@@ -50,6 +54,7 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrMalformed    = errors.New("malformed input")
 	ErrTooLarge     = errors.New("input too large")
+	ErrConflict     = errors.New("conflicting input")
 )
 
 var sentinels = []struct {
@@ -60,6 +65,7 @@ var sentinels = []struct {
 	{ErrDuplicate, ClassDuplicate},
 	{ErrUnauthorized, ClassUnauthorized},
 	{ErrTooLarge, ClassTooLarge},
+	{ErrConflict, ClassConflict},
 	{ErrMalformed, ClassMalformed},
 	{ErrPermanent, ClassPermanent},
 	{ErrTransient, ClassTransient},
@@ -117,6 +123,11 @@ func Unauthorizedf(format string, args ...any) error {
 // TooLargef returns a TooLarge error with the given message.
 func TooLargef(format string, args ...any) error {
 	return mark(fmt.Errorf(format, args...), ErrTooLarge)
+}
+
+// Conflictf returns a Conflict error with the given message.
+func Conflictf(format string, args ...any) error {
+	return mark(fmt.Errorf(format, args...), ErrConflict)
 }
 
 // Duplicatef returns a Duplicate error with the given message.

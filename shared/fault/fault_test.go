@@ -27,6 +27,7 @@ func TestClassOf(t *testing.T) {
 		{"DuplicateWinsOverPermanent", fault.Permanent(fault.Duplicatef("order %s exists", "A1")), fault.ClassDuplicate},
 		{"UnauthorizedSentinel", fmt.Errorf("verifying: %w", fault.ErrUnauthorized), fault.ClassUnauthorized},
 		{"TooLarge", fault.TooLargef("body over %d bytes", 10), fault.ClassTooLarge},
+		{"Conflict", fault.Conflictf("webhook id %s reused", "w1"), fault.ClassConflict},
 		{"ExplicitTransient", fault.Transient(base, 0), fault.ClassTransient},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -81,17 +82,27 @@ func Migrate(ctx context.Context, cfg Config, log *slog.Logger) ([]int64, error)
 	return versions, nil
 }
 
-// LatestVersion is the schema version this binary needs.
-func LatestVersion() int64 {
+// Versions lists the embedded migrations' versions in order.
+func Versions() []int64 {
 	matches, _ := fs.Glob(migrationsFS(), "*.sql")
-	var latest int64
+	var out []int64
 	for _, m := range matches {
 		var v int64
-		if _, err := fmt.Sscanf(m, "%d_", &v); err == nil && v > latest {
-			latest = v
+		if _, err := fmt.Sscanf(m, "%d_", &v); err == nil {
+			out = append(out, v)
 		}
 	}
-	return latest
+	slices.Sort(out)
+	return out
+}
+
+// LatestVersion is the schema version this binary needs.
+func LatestVersion() int64 {
+	v := Versions()
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)-1]
 }
 
 // SchemaVersion returns the database's version and the binary's.

@@ -1,0 +1,137 @@
+package fulfillment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/oms"
+	"github.com/popsockets/integration/shared/store"
+)
+
+// OMS is what the flow asks of the order management system.
+type OMS interface {
+	ReleaseFromNAV(ctx context.Context, orderID, idempotencyKey string) error
+	ConfirmFulfillment(ctx context.Context, c oms.Confirmation, idempotencyKey string) error
+	FulfillOrders(ctx context.Context, f []oms.Fulfillment, idempotencyKey string) error
+}
+
+// OMSSteps holds the three functions that move the order in OMS.
+type OMSSteps struct {
+	Store *store.Store
+	OMS   OMS
+}
+
+// step runs one OMS call once per message: the message id is recorded in
+// the transaction that records the new state, and it is the Idempotency-Key
+// of the call, so a redelivery after a crash between the two makes no
+// second effect in OMS either.
+func (s *OMSSteps) step(ctx context.Context, m *azfunc.Message, orderID, state, system, detail string, call func() error) error {
+	inv := azfunc.Info(ctx)
+	err := s.Store.Once(ctx, inv.Function, m.MessageID, inv.ID, func(tx pgx.Tx) error {
+		if err := call(); err != nil {
+			return err
+		}
+		if err := store.SetOrderState(ctx, tx, orderID, state, ""); err != nil {
+			return err
+		}
+		return store.RecordJourney(ctx, tx, store.JourneyStep{
+			OrderID: orderID, State: state, System: system, Function: inv.Function, MessageID: m.MessageID, Detail: detail,
+		})
+	})
+	if err == nil {
+		azfunc.Logger(ctx).Info("oms order moved", "state", state)
+	}
+	return err
+}
+
+// NAVRelease is the nav-order-release function: NAV allocated the order,
+// so OMS moves it from PENDING_NAV_RELEASE to RELEASED_FROM_NAV.
+func (s *OMSSteps) NAVRelease(ctx context.Context, m *azfunc.Message) error {
+	var p NAVReleased
+	env, err := decodeMessage(m, &p)
+	if err != nil {
+		return err
+	}
+	orderID := env.RefeID
+	if orderID == "" {
+		orderID = p.OrderID
+	}
+	if orderID == "" {
+		return fault.Malformedf("NAV release names no order")
+	}
+	azfunc.SetCorrelationID(ctx, orderID)
+	detail := "released by NAV"
+	if p.NAVOrderNo != "" {
+		detail += " (NAV order " + p.NAVOrderNo + ")"
+	}
+	return s.step(ctx, m, orderID, oms.StateReleasedFromNAV, SystemNAV, detail, func() error {
+		return s.OMS.ReleaseFromNAV(ctx, orderID, m.MessageID)
+	})
+}
+
+// ConfirmFulfillment is the oms-fulfillment-confirm function: the warehouse
+// accepted the order, so OMS moves it to EXPORTED_TO_TPL.
+func (s *OMSSteps) ConfirmFulfillment(ctx context.Context, m *azfunc.Message) error {
+	var p Accepted
+	if _, err := decodeMessage(m, &p); err != nil {
+		return err
+	}
+	if p.OrderID == "" {
+		return fault.Malformedf("fulfilment confirmation names no order")
+	}
+	azfunc.SetCorrelationID(ctx, p.OrderID)
+	c := oms.Confirmation{OrderID: p.OrderID, TPL: p.TPL, TPLOrderNo: p.TPLOrderNo, AcceptedAt: p.AcceptedAt}
+	return s.step(ctx, m, p.OrderID, oms.StateExportedToTPL, SystemOMS,
+		fmt.Sprintf("OMS confirmed: %s order %s", p.TPL, p.TPLOrderNo), func() error {
+			return s.OMS.ConfirmFulfillment(ctx, c, m.MessageID)
+		})
+}
+
+// ShipConfirm is the oms-ship-confirm function: the order shipped, so OMS
+// gets the carrier and tracking numbers (fulfill_orders) and moves it to SHIPPED.
+func (s *OMSSteps) ShipConfirm(ctx context.Context, m *azfunc.Message) error {
+	var p Shipped
+	if _, err := decodeMessage(m, &p); err != nil {
+		return err
+	}
+	if p.OrderID == "" {
+		return fault.Malformedf("shipment names no order")
+	}
+	azfunc.SetCorrelationID(ctx, p.OrderID)
+	if len(p.TrackingNumbers) == 0 {
+		return fault.Permanentf("shipment of %s carries no tracking number; OMS needs one to fulfil", p.OrderID)
+	}
+	f := oms.Fulfillment{OrderID: p.OrderID, TPL: p.TPL, Carrier: p.Carrier, TrackingNumbers: p.TrackingNumbers, ShippedAt: p.ShippedAt}
+	for _, c := range p.Cartons {
+		for _, it := range c.Items {
+			f.Lines = append(f.Lines, oms.ShippedLine{SKU: it.SKU, Quantity: it.Quantity})
+		}
+	}
+	return s.step(ctx, m, p.OrderID, oms.StateShipped, SystemOMS,
+		fmt.Sprintf("OMS fulfilled: %s %v", p.Carrier, p.TrackingNumbers), func() error {
+			return waitForEarlierStep(s.OMS.FulfillOrders(ctx, []oms.Fulfillment{f}, m.MessageID), oms.StateExportedToTPL)
+		})
+}
+
+// waitForEarlierStep turns OMS's refusal of a transition into a retry when
+// the order has not yet reached the step before it: messages of one order
+// can arrive out of order (a shipment before its confirmation), and the
+// earlier one is on its way. An order in any other state stays refused.
+func waitForEarlierStep(err error, prerequisite string) error {
+	var oe *oms.Error
+	if err == nil || !errors.As(err, &oe) || oe.Status != http.StatusConflict || oe.CurrentStatus == "" {
+		return err
+	}
+	if !oms.AtOrPast(oe.CurrentStatus, prerequisite) && oms.AtOrPast(oe.CurrentStatus, oms.StatePendingNAVRelease) {
+		return fault.Transient(fmt.Errorf("OMS has the order in %s, before %s: waiting for the earlier step: %w",
+			oe.CurrentStatus, prerequisite, err), 10*time.Second)
+	}
+	return err
+}
