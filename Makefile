@@ -14,6 +14,13 @@ AZURITE     := $(TOOLS)/node_modules/.bin/azurite-blob
 STATICCHECK := $(TOOLS)/bin/staticcheck
 AZURITE_VERSION     := 3.37.0
 STATICCHECK_VERSION := v0.8.2
+# The Bicep parser for the infra tests, actionlint, and the deployment zip (infra/README.md).
+TREE_SITTER_BICEP_VERSION := 1.1.0
+WEB_TREE_SITTER_VERSION   := 0.25.10
+ACTIONLINT_VERSION        := v1.7.12
+BICEP_PARSER := $(TOOLS)/bicep-parser-$(TREE_SITTER_BICEP_VERSION)-$(WEB_TREE_SITTER_VERSION).stamp
+ACTIONLINT   := $(TOOLS)/bin/actionlint
+PACKAGE      := dist/functionapp.zip
 PKGS        := ./...
 TEST_TIMEOUT := 20m
 
@@ -24,7 +31,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: tools
-tools: $(AZURITE) postgres ## install what the tests need (Azurite, PostgreSQL server binaries)
+tools: $(AZURITE) $(BICEP_PARSER) postgres ## install what the tests need (Azurite, PostgreSQL server binaries, the Bicep parser)
 
 $(AZURITE):
 	npm install --no-audit --no-fund --loglevel=error --prefix $(TOOLS) azurite@$(AZURITE_VERSION)
@@ -63,13 +70,31 @@ migrate: ## apply migrations to DATABASE_URL
 	go run . migrate
 
 .PHONY: lint
-lint: $(STATICCHECK) ## gofmt, go vet, staticcheck, go mod tidy check
+lint: $(STATICCHECK) $(ACTIONLINT) ## gofmt, go vet, staticcheck, go mod tidy check, actionlint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(PKGS)
 	$(STATICCHECK) $(PKGS)
 	@cp go.mod /tmp/go.mod.lint && cp go.sum /tmp/go.sum.lint && go mod tidy && \
 	  if ! diff -q go.mod /tmp/go.mod.lint >/dev/null || ! diff -q go.sum /tmp/go.sum.lint >/dev/null; then \
 	    echo "go mod tidy changed go.mod/go.sum"; exit 1; fi
+	$(ACTIONLINT) -shellcheck= -pyflakes=
+
+# Infrastructure and packaging (infra/README.md): the Bicep parser the infra
+# tests use (the Bicep CLI is not needed), actionlint, and the deployment zip.
+# --ignore-scripts: only the grammar's .wasm is used, never its native binding.
+$(BICEP_PARSER):
+	npm install --no-audit --no-fund --loglevel=error --ignore-scripts --prefix $(TOOLS) \
+	  tree-sitter-bicep@$(TREE_SITTER_BICEP_VERSION) web-tree-sitter@$(WEB_TREE_SITTER_VERSION)
+	@touch $@
+
+$(ACTIONLINT):
+	GOBIN=$(TOOLS)/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+.PHONY: package
+package: ## build dist/functionapp.zip: host.json, handler (linux/amd64) and one folder per function, as Azure runs it
+	@mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -buildvcs=auto -trimpath -o dist/handler .
+	go run ./tools/pack/cmd/pack -root . -handler dist/handler -out $(PACKAGE)
 
 .PHONY: clean
 clean: ## remove build output and local state (.run, dist)

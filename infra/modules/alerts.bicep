@@ -1,0 +1,266 @@
+// Alerts for operations, all sent to one action group that posts to Teams
+// (a webhook receiver) and, optionally, e-mails people.
+//   - dead-lettered messages on any topic or subscription (metric)
+//   - a function failing more than a share of its invocations (log query)
+//   - a timer with no successful run for three of its intervals (log query, one per timer)
+//   - parked or dead-lettered messages reported by dead-letter-watch (log query)
+
+@description('Azure region of the log alert rules (the Application Insights region).')
+param location string
+
+@description('Tags for every resource.')
+param tags object
+
+@description('dev, test or prod.')
+param envName string
+
+@description('Turn every rule on or off (the action group stays).')
+param enabled bool
+
+@description('Action group name.')
+param actionGroupName string
+
+@description('Teams workflow (or incoming webhook) URL the alerts are posted to; empty for none.')
+@secure()
+param teamsWebhookUrl string
+
+@description('E-mail addresses that also receive every alert.')
+param alertEmails array
+
+@description('Service Bus namespace resource id.')
+param serviceBusId string
+
+@description('Application Insights resource id.')
+param appInsightsId string
+
+@description('Timers to watch: [{ function, setting, schedule, intervalMinutes }].')
+param timers array
+
+@description('Alert when a function fails more than this percentage of its invocations in 15 minutes.')
+@minValue(1)
+@maxValue(100)
+param failureRateThresholdPercent int
+
+@description('...and ran at least this many times in those 15 minutes.')
+@minValue(1)
+param failureMinInvocations int
+
+var actions = {
+  actionGroups: [
+    actionGroup.id
+  ]
+}
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: actionGroupName
+  location: 'Global'
+  tags: tags
+  properties: {
+    groupShortName: take('int-${envName}', 12)
+    enabled: true
+    webhookReceivers: empty(teamsWebhookUrl) ? [] : [
+      {
+        name: 'teams'
+        serviceUri: teamsWebhookUrl
+        useCommonAlertSchema: true
+      }
+    ]
+    emailReceivers: [
+      for (address, i) in alertEmails: {
+        name: 'email-${i}'
+        emailAddress: address
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+  name: 'int-${envName}-dead-lettered-messages'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'Messages were dead-lettered on a topic or subscription: they failed maxDeliveryCount times. dead-letter-watch names the subscription; inspect and resubmit them with Service Bus Explorer.'
+    severity: 2
+    enabled: enabled
+    scopes: [
+      serviceBusId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'dead-lettered'
+          metricNamespace: 'Microsoft.ServiceBus/namespaces'
+          metricName: 'DeadletteredMessages'
+          dimensions: [
+            {
+              name: 'EntityName'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          timeAggregation: 'Maximum'
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: [
+      {
+        actionGroupId: actionGroup.id
+      }
+    ]
+  }
+}
+
+var failureQuery = join([
+  'requests'
+  '| summarize total = count(), failed = countif(success == false) by operation_Name'
+  '| where total >= ${failureMinInvocations}'
+  '| extend failure_percent = round(100.0 * failed / total, 1)'
+  '| where failure_percent > ${failureRateThresholdPercent}'
+], '\n')
+
+resource failureRate 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+  name: 'int-${envName}-function-failure-rate'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'int-${envName}: function failure rate above ${failureRateThresholdPercent}%'
+    description: 'A function failed more than ${failureRateThresholdPercent}% of at least ${failureMinInvocations} invocations in 15 minutes. The README\'s "What failed in the last hour" query says why.'
+    severity: 2
+    enabled: enabled
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: failureQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'operation_Name'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+// One rule per timer: no successful run in three of its intervals. Timer
+// functions run as singletons, so a stuck or failing poller shows up here
+// even when nothing else fails. A log alert's window is at least 5 minutes
+// and at most 2 days, so a timer running every minute is checked over 5
+// minutes and a daily one over 2 days (infra_test.go keeps the result one of
+// the window sizes Azure Monitor accepts).
+var timerWindowMinutes = [for t in timers: min(2880, max(5, 3 * t.intervalMinutes))]
+
+resource missedTimers 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [
+  for (t, i) in timers: {
+    name: 'int-${envName}-timer-${t.function}-missed'
+    location: location
+    tags: tags
+    kind: 'LogAlert'
+    properties: {
+      displayName: 'int-${envName}: ${t.function} has not succeeded for ${timerWindowMinutes[i]} minutes'
+      description: '${t.function} runs every ${t.intervalMinutes} minutes (${t.setting} = ${t.schedule}) and has had no successful run for ${timerWindowMinutes[i]} minutes.'
+      severity: 2
+      enabled: enabled
+      scopes: [
+        appInsightsId
+      ]
+      evaluationFrequency: timerWindowMinutes[i] > 360 ? 'PT1H' : 'PT5M'
+      windowSize: 'PT${timerWindowMinutes[i]}M'
+      criteria: {
+        allOf: [
+          {
+            query: 'requests\n| where operation_Name == \'${t.function}\' and success == true'
+            timeAggregation: 'Count'
+            operator: 'LessThan'
+            threshold: 1
+            failingPeriods: {
+              numberOfEvaluationPeriods: 1
+              minFailingPeriodsToAlert: 1
+            }
+          }
+        ]
+      }
+      autoMitigate: true
+      actions: actions
+    }
+  }
+]
+
+// dead-letter-watch writes one error line with "outcome":"needs_attention"
+// per newly parked message and per non-empty dead-letter queue.
+var attentionQuery = join([
+  'traces'
+  '| where customDimensions.Category == "Host.Function.Console" and message has "needs_attention"'
+  '| extend j = parse_json(message)'
+  '| where tostring(j.outcome) == "needs_attention"'
+  '| project timestamp, msg = tostring(j.msg), function = tostring(j.parked_function), parked_id = toint(j.parked_id),'
+  '          reason = tostring(j.reason), topic = tostring(j.topic), subscription = tostring(j.subscription),'
+  '          dead_letter_count = toint(j.dead_letter_count), replay = tostring(j.replay)'
+], '\n')
+
+resource needsAttention 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+  name: 'int-${envName}-messages-need-attention'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'int-${envName}: parked or dead-lettered messages need attention'
+    description: 'dead-letter-watch reported parked messages or non-empty dead-letter queues. Run the README\'s "What is parked or dead-lettered" query; replay with handler replay <id>.'
+    severity: 2
+    enabled: enabled
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    // Longer than the frequency so that late-ingested lines are not missed;
+    // a line may be reported twice rather than never.
+    windowSize: 'PT10M'
+    criteria: {
+      allOf: [
+        {
+          query: attentionQuery
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: false
+    actions: actions
+  }
+}
+
+output actionGroupId string = actionGroup.id
