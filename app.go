@@ -123,7 +123,8 @@ func buildDeps(cfg *config, configErr error, log *slog.Logger) *deps {
 	d.oms, d.omsErr = oms.New(oms.Config{BaseURL: cfg.OMS.BaseURL, Token: cfg.OMS.Token})
 	d.keyring, d.keyErr = oms.NewKeyring(cfg.OMS.AESKeyID, cfg.OMS.AESKey, cfg.OMS.AESPrevID, cfg.OMS.AESPrev)
 	d.omsHooks, d.omsHkErr = webhook.NewVerifier("oms", webhook.ParseSecrets(cfg.OMS.WebhookSecrets), nil)
-	d.cirro, d.cirroErr = cirro.New(cirro.Config{BaseURL: cfg.Cirro.BaseURL, AppKey: cfg.Cirro.AppKey, AppToken: cfg.Cirro.AppToken})
+	d.cirro, d.cirroErr = cirro.New(cirro.Config{BaseURL: cfg.Cirro.BaseURL, AppKey: cfg.Cirro.AppKey, AppToken: cfg.Cirro.AppToken,
+		RatePerMinute: cfg.Cirro.RatePerMinute})
 	d.cirroHks, d.cirroHErr = webhook.NewVerifier("cirro", webhook.ParseSecrets(cfg.Cirro.WebhookSecrets), nil)
 	d.xb, d.xbErr = xb.New(xb.Config{BaseURL: cfg.XB.BaseURL, APIKey: cfg.XB.APIKey})
 	d.ships, d.shipsErr = fulfillment.ParseShipMethods(cfg.ShipMethods)

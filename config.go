@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/popsockets/integration/shared/messaging"
@@ -41,6 +42,7 @@ var settings = []setting{
 	{Name: "CIRRO_APP_KEY", Description: "Cirro app_key"},
 	{Name: "CIRRO_APP_TOKEN", Description: "Cirro app_token", Secret: true},
 	{Name: "CIRRO_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets that sign Cirro's callbacks; two, space-separated, during a rotation", Secret: true},
+	{Name: "CIRRO_RATE_PER_MINUTE", Description: "Cirro's request limit per API per minute, per instance (default 600, Cirro's documented limit)"},
 	{Name: "CIRRO_WAREHOUSE_CODE", Description: "Cirro warehouse code orders are sent to (empty: Cirro's default)"},
 	{Name: "XB_BASE_URL", Description: "XB API base URL"},
 	{Name: "XB_API_KEY", Description: "XB API key", Secret: true},
@@ -79,6 +81,7 @@ type config struct {
 	}
 	Cirro struct {
 		BaseURL, AppKey, AppToken, WebhookSecrets, Warehouse string
+		RatePerMinute                                        int
 	}
 	XB struct {
 		BaseURL, APIKey string
@@ -118,6 +121,13 @@ func loadConfig(getenv func(string) string, cat *messaging.Catalog) (*config, er
 	c.Cirro.BaseURL, c.Cirro.AppKey, c.Cirro.AppToken = getenv("CIRRO_BASE_URL"), getenv("CIRRO_APP_KEY"), getenv("CIRRO_APP_TOKEN")
 	c.Cirro.WebhookSecrets, c.Cirro.Warehouse = getenv("CIRRO_WEBHOOK_SECRETS"), getenv("CIRRO_WAREHOUSE_CODE")
 	c.XB.BaseURL, c.XB.APIKey = getenv("XB_BASE_URL"), getenv("XB_API_KEY")
+	if v := getenv("CIRRO_RATE_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("configuration incomplete: CIRRO_RATE_PER_MINUTE %q is not a positive number", v)
+		}
+		c.Cirro.RatePerMinute = n
+	}
 	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(orDefault(getenv("LOG_LEVEL"), "info")))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is not debug, info, warn or error", getenv("LOG_LEVEL")))

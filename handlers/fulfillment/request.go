@@ -113,14 +113,17 @@ func (h *Request) handle(r *http.Request) (*RequestAnswer, error) {
 			ans.Duplicate = true
 			return nil
 		}
-		if _, err := store.InsertOrder(ctx, tx, store.Order{
+		created, err := store.InsertOrder(ctx, tx, store.Order{
 			OrderID: req.OrderID, OrderNumber: req.OrderNumber, Source: req.Source, Channel: cls.Channel,
 			PrePack: cls.PrePack, TPL: tpl, State: oms.StateWaitingFulfillmentConfirmation,
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		if err := store.SetOrderState(ctx, tx, req.OrderID, oms.StateWaitingFulfillmentConfirmation, ""); err != nil {
-			return err
+		if !created { // known from an earlier request to another warehouse
+			if err := store.SetOrderState(ctx, tx, req.OrderID, oms.StateWaitingFulfillmentConfirmation, ""); err != nil {
+				return err
+			}
 		}
 		if err := store.RecordJourney(ctx, tx, store.JourneyStep{
 			OrderID: req.OrderID, State: oms.StateWaitingFulfillmentConfirmation, System: SystemOMS,

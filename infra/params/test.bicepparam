@@ -22,6 +22,8 @@ param appConfig = {
   CIRRO_APP_KEY: ''
   // empty: Cirro's default warehouse
   CIRRO_WAREHOUSE_CODE: ''
+  // Cirro's documented limit per API per minute, per instance
+  CIRRO_RATE_PER_MINUTE: '600'
   // XB API base URL
   XB_BASE_URL: ''
   // JSON map of OMS ship methods to warehouse codes

@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/popsockets/integration/handlers/fulfillment"
+	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/bus"
+	"github.com/popsockets/integration/shared/devhost"
+	"github.com/popsockets/integration/shared/oms"
+	"github.com/popsockets/integration/shared/oms/omstest"
+	"github.com/popsockets/integration/shared/store"
+	"github.com/popsockets/integration/shared/store/storetest"
+)
+
+// flow is the product on one machine, as `make run` runs it: the local
+// host, the handler (in this process, or the built binary), a real
+// PostgreSQL schema and the simulated partners.
+type flow struct {
+	host     *devhost.Host
+	partners *localPartners
+	store    *store.Store
+	settings map[string]string
+	logs     *lockedBuffer
+
+	mu   sync.Mutex
+	invs []devhost.Invocation
+	seen chan devhost.Invocation
+}
+
+type flowOptions struct {
+	// exec runs the built binary as the handler instead of an in-process server.
+	exec bool
+	// redelivery is the pause before a failed message is delivered again.
+	redelivery time.Duration
+	// settings adjusts the app settings before the handler starts.
+	settings func(map[string]string)
+	// databaseURL replaces the test schema's URL (a proxy in front of it).
+	databaseURL func(url string) string
+}
+
+func startFlow(t *testing.T, o flowOptions) *flow {
+	t.Helper()
+	ctx := context.Background()
+	cfg := storetest.Schema(t)
+	_, err := store.Migrate(ctx, cfg, nil)
+	require.NoError(t, err)
+	s, err := store.Open(cfg)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	hostURL := "http://" + ln.Addr().String()
+	partners, err := startLocalPartners(hostURL, false)
+	require.NoError(t, err)
+	t.Cleanup(partners.Close)
+
+	values, _, err := devhost.LoadSettings(".")
+	require.NoError(t, err)
+	for k, v := range partners.Settings {
+		values[k] = v
+	}
+	sep := "?"
+	if strings.Contains(cfg.URL, "?") {
+		sep = "&"
+	}
+	values["DATABASE_URL"] = cfg.URL + sep + "search_path=" + cfg.Schema
+	if o.databaseURL != nil {
+		values["DATABASE_URL"] = o.databaseURL(values["DATABASE_URL"])
+	}
+	values["DEVHOST_URL"] = hostURL
+	values["BLOB_LOCAL_DIR"] = t.TempDir()
+	if o.settings != nil {
+		o.settings(values)
+	}
+	f := &flow{partners: partners, store: s, settings: values, logs: &lockedBuffer{}, seen: make(chan devhost.Invocation, 10000)}
+
+	var worker devhost.Worker
+	if o.exec {
+		worker = &devhost.ExecWorker{Path: binary, Dir: ".", Stdout: f.logs, Stderr: f.logs}
+	} else {
+		srv, d := f.app(t, values)
+		t.Cleanup(func() {
+			if d.store != nil {
+				d.store.Close()
+			}
+		})
+		worker = &devhost.ServerWorker{Handler: srv.Handler()}
+	}
+	h, err := devhost.New(devhost.Config{
+		AppRoot: ".", Catalog: catalog(), Settings: values, Worker: worker, Listener: ln,
+		DisableTimers: true, RedeliveryDelay: o.redelivery, Out: io.Discard,
+		OnInvocation: func(inv devhost.Invocation) {
+			f.mu.Lock()
+			f.invs = append(f.invs, inv)
+			f.mu.Unlock()
+			select {
+			case f.seen <- inv:
+			default:
+			}
+		},
+	})
+	require.NoError(t, err)
+	f.host = h
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	select {
+	case <-h.Ready():
+	case err := <-done:
+		t.Fatalf("host stopped: %v\n%s", err, f.logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("host not ready")
+	}
+	return f
+}
+
+// app builds the handler exactly as serve does, from settings.
+func (f *flow) app(t *testing.T, values map[string]string) (*azfunc.Server, *deps) {
+	t.Helper()
+	cfg, cfgErr := loadConfig(func(k string) string { return values[k] }, catalog())
+	logging := azfunc.NewLogging(f.logs, f.logs, cfg.LogLevel, cfg.secrets)
+	d := buildDeps(cfg, cfgErr, logging.Logger())
+	srv, err := azfunc.NewServer(azfunc.Config{Logging: logging, Parker: d, Gate: d, Alerter: d.alerter()})
+	require.NoError(t, err)
+	register(srv, d)
+	return srv, d
+}
+
+func (f *flow) idle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	require.NoError(t, f.host.WaitIdle(ctx))
+}
+
+// invocations of one function, in the order they finished.
+func (f *flow) invocations(function string) []devhost.Invocation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []devhost.Invocation
+	for _, inv := range f.invs {
+		if inv.Function == function {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+// request plays OMS: the order waits for fulfilment in OMS, and OMS asks.
+func (f *flow) request(t *testing.T, tpl string, smp omstest.Sample) int {
+	t.Helper()
+	f.partners.OMS.AddOrder(smp.Request.OrderID, oms.StateWaitingFulfillmentConfirmation)
+	status, body, err := f.partners.Requester.Send(context.Background(), tpl, smp.Request, smp.Customer)
+	require.NoError(t, err)
+	require.Contains(t, []int{http.StatusAccepted, http.StatusServiceUnavailable}, status, "%s", body)
+	return status
+}
+
+// b2c returns n consumer samples shipped with a method the fakes know.
+func b2c(n int, seed int64) []omstest.Sample {
+	var out []omstest.Sample
+	for _, s := range omstest.SampleOrders(n*3, seed) {
+		if s.Request.OrderType == 0 && s.Request.Source != oms.SourceB2BPortal && len(out) < n {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func journeyStates(t *testing.T, s *store.Store, orderID string) []string {
+	t.Helper()
+	steps, err := store.Journey(context.Background(), s.Pool, orderID)
+	require.NoError(t, err)
+	var out []string
+	for _, st := range steps {
+		out = append(out, st.State)
+	}
+	return out
+}
+
+func omsTransitions(f *flow, orderID string) []string {
+	var out []string
+	for _, e := range f.partners.OMS.Effects(orderID) {
+		out = append(out, e.To)
+	}
+	return out
+}
+
+func TestB2CHappyPathThroughTheDevhost(t *testing.T) {
+	t.Parallel()
+	for _, exec := range []bool{false, true} {
+		name := "InProcessHandler"
+		if exec {
+			name = "BuiltBinary"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := startFlow(t, flowOptions{exec: exec})
+			ctx := context.Background()
+			smp := b2c(1, 7)[0]
+			id := smp.Request.OrderID
+
+			// NAV allocated the order: it announces it on nav-order-release.
+			f.partners.OMS.AddOrder(id, oms.StatePendingNAVRelease)
+			nav, err := bus.NewLocal(bus.LocalConfig{URL: f.host.URL(), Topics: map[string]string{
+				fulfillment.TopicNAVOrderRelease: f.settings["TOPIC_NAV_ORDER_RELEASE"]}})
+			require.NoError(t, err)
+			env, err := bus.Request("", fulfillment.EventNAVOrderReleased, bus.ObjectOrder, id, fulfillment.NAVReleased{OrderID: id, NAVOrderNo: "SO-1"}, time.Now())
+			require.NoError(t, err)
+			require.NoError(t, nav.Publish(ctx, bus.Message{Topic: fulfillment.TopicNAVOrderRelease, Key: id + "/nav-release", Envelope: env}))
+			f.idle(t)
+			require.Equal(t, oms.StateReleasedFromNAV, f.partners.OMS.State(id))
+
+			require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
+			f.idle(t)
+			orders := f.partners.Cirro.Orders()
+			require.Len(t, orders, 1, "the Cirro order is created once")
+			require.Equal(t, id, orders[0].Create.ReferenceNo)
+			require.Equal(t, smp.Customer.Name, orders[0].Create.Consignee.Name, "the customer was decrypted for Cirro")
+
+			require.NoError(t, f.partners.Cirro.SendAcceptance(ctx, id))
+			f.idle(t)
+			require.Equal(t, oms.StateExportedToTPL, f.partners.OMS.State(id))
+			require.NoError(t, f.partners.Cirro.SendShipment(ctx, id))
+			f.idle(t)
+			require.Equal(t, oms.StateShipped, f.partners.OMS.State(id))
+
+			require.Equal(t, []string{
+				oms.StateReleasedFromNAV, oms.StateWaitingFulfillmentConfirmation, fulfillment.StateTPLOrderCreated,
+				fulfillment.StateAcceptedByTPL, oms.StateExportedToTPL, fulfillment.StateShippedByTPL, oms.StateShipped,
+			}, journeyStates(t, f.store, id), "the journey is complete")
+			require.Equal(t, []string{oms.StateReleasedFromNAV, oms.StateExportedToTPL, oms.StateShipped}, omsTransitions(f, id))
+			var calls []string
+			for _, c := range f.partners.OMS.Calls() {
+				if strings.Contains(c.Path, "fulfill_orders") {
+					calls = append(calls, string(c.Body))
+				}
+			}
+			require.Len(t, calls, 1)
+			require.Contains(t, calls[0], `"tracking_numbers":["`, "OMS got the tracking numbers")
+			require.Empty(t, f.host.DeadLetters())
+			require.NotContains(t, f.logs.String(), smp.Customer.Name, "decrypted personal data never reaches a log line")
+			require.NotContains(t, f.logs.String(), smp.Customer.Address.Line1)
+
+			var out strings.Builder
+			tr, err := readTrace(ctx, f.store, id)
+			require.NoError(t, err)
+			printTrace(&out, tr)
+			require.Contains(t, out.String(), "now SHIPPED")
+			require.Contains(t, out.String(), "OMS fulfilled")
+		})
+	}
+}
+
+func TestSameRequestTwentyTimesHasOneEffect(t *testing.T) {
+	t.Parallel()
+	f := startFlow(t, flowOptions{})
+	ctx := context.Background()
+	smp := b2c(1, 11)[0]
+	id := smp.Request.OrderID
+	for range 10 {
+		require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
+	}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _, err := f.partners.Requester.Send(ctx, "cirro", smp.Request, smp.Customer)
+			if err != nil || status != http.StatusAccepted {
+				t.Errorf("concurrent repeat: %d %v", status, err)
+			}
+		}()
+	}
+	wg.Wait()
+	f.idle(t)
+	require.Len(t, f.partners.Cirro.Orders(), 1, "one Cirro order")
+	require.Equal(t, 1, storetest.Count(t, f.store, `SELECT * FROM fulfillment_requests`))
+
+	// Cirro repeats its acceptance 20 times, some at once.
+	for range 10 {
+		require.NoError(t, f.partners.Cirro.SendAcceptance(ctx, id))
+	}
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.partners.Cirro.SendAcceptance(ctx, id); err != nil {
+				t.Errorf("concurrent acceptance: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	f.idle(t)
+	require.Equal(t, []string{oms.StateExportedToTPL}, omsTransitions(f, id), "one OMS confirmation")
+	require.Len(t, f.invocations("oms-fulfillment-confirm"), 1)
+	states := journeyStates(t, f.store, id)
+	require.Equal(t, []string{oms.StateWaitingFulfillmentConfirmation, fulfillment.StateTPLOrderCreated,
+		fulfillment.StateAcceptedByTPL, oms.StateExportedToTPL}, states)
+}
+
+func TestCirroFailsTwiceThenCreatesOnce(t *testing.T) {
+	t.Parallel()
+	f := startFlow(t, flowOptions{})
+	f.partners.Cirro.FailNext(http.StatusInternalServerError, 2)
+	smp := b2c(1, 13)[0]
+	require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
+	f.idle(t)
+	require.Len(t, f.partners.Cirro.Orders(), 1)
+	var counts []int
+	for _, inv := range f.invocations("cirro-fulfill") {
+		counts = append(counts, inv.DeliveryCount)
+	}
+	require.Equal(t, []int{1, 2, 3}, counts)
+	invs := f.invocations("cirro-fulfill")
+	require.False(t, invs[0].OK)
+	require.True(t, invs[2].OK)
+	require.Equal(t, 1, strings.Count(strings.Join(journeyStates(t, f.store, smp.Request.OrderID), ","), fulfillment.StateTPLOrderCreated))
+}
+
+func TestCirroRefusesTheShipMethodParksOnceAndReplays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	broken := `{"cirro":{"STANDARD":"USPS_GRND","EXPRESS":"UPS_2DAY","2DAY":"UPS_2DAY"},"xb":{"STANDARD":"STANDARD"}}`
+	f := startFlow(t, flowOptions{settings: func(v map[string]string) { v["SHIP_METHODS"] = broken }})
+	var smp omstest.Sample
+	for _, s := range b2c(10, 17) {
+		if s.Request.ShipMethod == "STANDARD" {
+			smp = s
+			break
+		}
+	}
+	require.NotEmpty(t, smp.Request.OrderID)
+	require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
+	f.idle(t)
+
+	invs := f.invocations("cirro-fulfill")
+	require.Len(t, invs, 1, "no retry storm")
+	require.True(t, invs[0].OK, "2xx to the host: the message is parked, not retried")
+	parked, err := f.store.ListParked(ctx, store.ParkedFilter{Function: "cirro-fulfill"})
+	require.NoError(t, err)
+	require.Len(t, parked, 1)
+	require.Contains(t, parked[0].Reason, "USPS_GRND")
+	require.Equal(t, smp.Request.OrderID, parked[0].CorrelationID)
+	cards := f.partners.Teams.Cards()
+	require.Len(t, cards, 1, "one Teams alert")
+	require.Contains(t, cardText(cards[0]), "handler replay")
+	require.NotContains(t, cardText(cards[0]), smp.Customer.Name, "no personal data in the alert")
+	require.Empty(t, f.partners.Cirro.Orders())
+	require.Empty(t, f.host.DeadLetters())
+
+	// The mapping is fixed; the operator replays the parked message.
+	fixed := map[string]string{}
+	for k, v := range f.settings {
+		fixed[k] = v
+	}
+	fixed["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
+	srv, d := f.app(t, fixed)
+	defer d.store.Close()
+	res, err := replayParked(ctx, srv, d.store, parked[0].ID, false)
+	require.NoError(t, err)
+	require.Contains(t, res, "succeeded")
+	orders := f.partners.Cirro.Orders()
+	require.Len(t, orders, 1)
+	require.Equal(t, "USPS_GROUND", orders[0].Create.ShippingMethod)
+	p, err := f.store.GetParked(ctx, parked[0].ID)
+	require.NoError(t, err)
+	require.False(t, p.Open())
+	res, err = replayParked(ctx, srv, d.store, parked[0].ID, false)
+	require.NoError(t, err)
+	require.Contains(t, res, "already replayed")
+	require.Len(t, f.partners.Cirro.Orders(), 1)
+}
+
+// cardText is a Teams card as sent, for searching.
+func cardText(c any) string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
