@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -258,10 +259,9 @@ func TestB2CHappyPathThroughTheDevhost(t *testing.T) {
 			require.NotContains(t, f.logs.String(), smp.Customer.Name, "decrypted personal data never reaches a log line")
 			require.NotContains(t, f.logs.String(), smp.Customer.Address.Line1)
 
-			var out strings.Builder
-			tr, err := readTrace(ctx, f.store, id)
-			require.NoError(t, err)
-			printTrace(&out, tr)
+			var out, errOut strings.Builder
+			code := run(ctx, []string{"trace", id}, func(k string) string { return f.settings[k] }, &out, &errOut)
+			require.Equal(t, 0, code, errOut.String())
 			require.Contains(t, out.String(), "now SHIPPED")
 			require.Contains(t, out.String(), "OMS fulfilled")
 		})
@@ -371,18 +371,19 @@ func TestCirroRefusesTheShipMethodParksOnceAndReplays(t *testing.T) {
 		fixed[k] = v
 	}
 	fixed["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
-	srv, d := f.app(t, fixed)
-	defer d.store.Close()
-	res, err := replayParked(ctx, srv, d.store, parked[0].ID, false)
-	require.NoError(t, err)
-	require.Contains(t, res, "succeeded")
+	var out, errOut strings.Builder
+	code := run(ctx, []string{"replay", strconv.FormatInt(parked[0].ID, 10)}, func(k string) string { return fixed[k] }, &out, &errOut)
+	require.Equal(t, 0, code, "%s\n%s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "succeeded")
 	orders := f.partners.Cirro.Orders()
 	require.Len(t, orders, 1)
 	require.Equal(t, "USPS_GROUND", orders[0].Create.ShippingMethod)
 	p, err := f.store.GetParked(ctx, parked[0].ID)
 	require.NoError(t, err)
 	require.False(t, p.Open())
-	res, err = replayParked(ctx, srv, d.store, parked[0].ID, false)
+	srv, d := f.app(t, fixed)
+	defer d.store.Close()
+	res, err := replayParked(ctx, srv, d.store, parked[0].ID, false)
 	require.NoError(t, err)
 	require.Contains(t, res, "already replayed")
 	require.Len(t, f.partners.Cirro.Orders(), 1)
