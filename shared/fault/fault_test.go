@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -57,4 +59,26 @@ func TestRetryAfter(t *testing.T) {
 	_, ok = fault.RetryAfter(errors.New("plain"))
 	require.False(t, ok)
 	require.Equal(t, "too_large", fault.ClassTooLarge.String())
+}
+
+func TestRetryAfterHeader(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+	h := http.Header{}
+	require.Zero(t, fault.RetryAfterHeader(h, now))
+	h.Set("Retry-After", "7")
+	require.Equal(t, 7*time.Second, fault.RetryAfterHeader(h, now))
+	h.Set("Retry-After", now.Add(time.Minute).Format(http.TimeFormat))
+	require.Equal(t, time.Minute, fault.RetryAfterHeader(h, now))
+	h.Set("Retry-After", "soon")
+	require.Zero(t, fault.RetryAfterHeader(h, now))
+}
+
+func TestUnreachableHidesTheURL(t *testing.T) {
+	t.Parallel()
+	err := fault.Unreachable(context.Background(), "Teams",
+		&url.Error{Op: "Post", URL: "https://x/invoke?sig=SECRET", Err: context.DeadlineExceeded}, 10*time.Second)
+	require.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+	require.NotContains(t, err.Error(), "SECRET")
+	require.Contains(t, err.Error(), "Teams did not answer within 10s")
 }

@@ -192,14 +192,14 @@ func (c *Client) call(ctx context.Context, method, path, key string, payload any
 	req.Header.Set(HeaderIdempotencyKey, key)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return transportError(ctx, err, c.timeout)
+		return fault.Unreachable(ctx, "OMS", err, c.timeout)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
 		// A success whose body was cut is still a success; a failure must
 		// be read to be classified.
-		return transportError(ctx, err, c.timeout)
+		return fault.Unreachable(ctx, "OMS", err, c.timeout)
 	}
 	return classify(resp.StatusCode, resp.Header, answer, target, c.now())
 }

@@ -1,13 +1,9 @@
 package oms
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -75,42 +71,10 @@ func classify(status int, h http.Header, body []byte, target string, now time.Ti
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return fault.Transient(fmt.Errorf("OMS credentials refused (HTTP %d; OMS_API_TOKEN may be mid-rotation): %w", status, e), 0)
 	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
-		return fault.Transient(e, retryAfter(h, now))
+		return fault.Transient(e, fault.RetryAfterHeader(h, now))
 	default:
 		// 400, 404, 409 (unexpected state), 422 and the rest of 4xx will
 		// be the same on every retry.
 		return fault.Permanent(e)
-	}
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return max(time.Duration(s)*time.Second, 0)
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		return max(at.Sub(now), 0)
-	}
-	return 0
-}
-
-// transportError classifies a failure to get an answer: always transient.
-// The URL is left out (url.Error would repeat it).
-func transportError(ctx context.Context, err error, timeout time.Duration) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	switch {
-	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
-		return fault.Transient(fmt.Errorf("OMS did not answer within %s: %w", timeout, err), 0)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fault.Transient(fmt.Errorf("OMS did not answer before the deadline: %w", err), 0)
-	default:
-		return fault.Transient(fmt.Errorf("reaching OMS: %w", err), 0)
 	}
 }

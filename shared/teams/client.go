@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -154,13 +153,13 @@ func (c *Client) send(ctx context.Context, body []byte) error {
 	detail := c.detail(answer)
 	switch {
 	case status == http.StatusTooManyRequests:
-		return fault.Transient(fmt.Errorf("rate limit hit (HTTP 429)%s", detail), retryAfter(resp.Header, c.now()))
+		return fault.Transient(fmt.Errorf("rate limit hit (HTTP 429)%s", detail), fault.RetryAfterHeader(resp.Header, c.now()))
 	case status == http.StatusRequestEntityTooLarge:
 		return fault.Permanent(fmt.Errorf("card refused as too large (HTTP 413, %d bytes)%s", len(body), detail))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		return fault.Transient(fmt.Errorf("credentials refused (HTTP %d; TEAMS_WORKFLOW_URL may be mid-rotation)%s", status, detail), 0)
 	case status == http.StatusRequestTimeout || status >= 500:
-		return fault.Transient(fmt.Errorf("workflow answered %d%s", status, detail), retryAfter(resp.Header, c.now()))
+		return fault.Transient(fmt.Errorf("workflow answered %d%s", status, detail), fault.RetryAfterHeader(resp.Header, c.now()))
 	default:
 		return fault.Permanent(fmt.Errorf("workflow answered %d%s", status, detail))
 	}
@@ -199,19 +198,4 @@ func (c *Client) scrub(s string) string {
 		}
 	}
 	return s
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return max(time.Duration(s)*time.Second, 0)
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		return max(at.Sub(now), 0)
-	}
-	return 0
 }

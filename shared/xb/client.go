@@ -145,12 +145,12 @@ func (c *Client) create(ctx context.Context, o Order, key string) (Created, erro
 	req.Header.Set(HeaderIdempotencyKey, key)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return Created{}, transportError(ctx, err, c.timeout)
+		return Created{}, fault.Unreachable(ctx, "XB", err, c.timeout)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil && resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return Created{}, transportError(ctx, err, c.timeout)
+		return Created{}, fault.Unreachable(ctx, "XB", err, c.timeout)
 	}
 
 	switch status := resp.StatusCode; {

@@ -1,12 +1,8 @@
 package xb
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -74,37 +70,8 @@ func classifyFailure(e *Error, h http.Header, now time.Time) error {
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
 		return fault.Transient(fmt.Errorf("XB credentials refused (HTTP %d; XB_API_KEY may be mid-rotation): %w", e.Status, e), 0)
 	case e.Status == http.StatusTooManyRequests || e.Status == http.StatusRequestTimeout || e.Status >= 500:
-		return fault.Transient(e, retryAfter(h, now))
+		return fault.Transient(e, fault.RetryAfterHeader(h, now))
 	default:
 		return fault.Permanent(e)
-	}
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return max(time.Duration(s)*time.Second, 0)
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		return max(at.Sub(now), 0)
-	}
-	return 0
-}
-
-// transportError classifies a failure to get an answer: always transient.
-func transportError(ctx context.Context, err error, timeout time.Duration) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	switch {
-	case ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded):
-		return fault.Transient(fmt.Errorf("XB did not answer within %s: %w", timeout, err), 0)
-	default:
-		return fault.Transient(fmt.Errorf("reaching XB: %w", err), 0)
 	}
 }
