@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -154,4 +155,15 @@ func TestLoadConfig(t *testing.T) {
 		return map[string]string{"LOG_LEVEL": "loud", "DATABASE_URL": "x", "ENVIRONMENT": "dev"}[k]
 	}, catalog())
 	require.ErrorContains(t, err, `LOG_LEVEL "loud"`)
+}
+
+func TestEDICommandIsWired(t *testing.T) {
+	t.Parallel()
+	var out, errOut strings.Builder
+	getenv := func(string) string { return "" }
+	require.Equal(t, 0, run(context.Background(), []string{"edi", "validate", "shared/x12/testdata/850.edi"}, getenv, &out, &errOut), errOut.String())
+	out.Reset()
+	require.Equal(t, 1, run(context.Background(), []string{"edi", "validate", "shared/x12/testdata/invalid/envelope.edi"}, getenv, &out, &errOut))
+	require.Contains(t, out.String(), "envelope.edi: segment 1 (ISA), element 9: invalid date")
+	require.Equal(t, 2, run(context.Background(), []string{"nonsense"}, getenv, &out, &errOut))
 }
