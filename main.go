@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,14 +83,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-func catalog() *messaging.Catalog {
+// catalog is the embedded infra/messaging.json, parsed once.
+var catalog = sync.OnceValue(func() *messaging.Catalog {
 	c, err := messaging.Parse(infra.MessagingJSON)
 	if err != nil {
 		// The embedded file is checked by tests; a broken one never ships.
 		panic(err)
 	}
 	return c
-}
+})
 
 // serve listens first, then builds everything else without network I/O, so
 // the host's GET / probe is answered within milliseconds of exec.

@@ -132,17 +132,23 @@ func TestDatabaseDownMidFlow(t *testing.T) {
 	t.Run("CommitLostAfterCirroCallIsRedeliveredWithoutASecondOrder", func(t *testing.T) {
 		t.Parallel()
 		var sw *dbSwitch
-		f := startFlow(t, flowOptions{databaseURL: viaSwitch(t, &sw), redelivery: 300 * time.Millisecond})
+		var creating <-chan struct{}
+		f := startFlow(t, flowOptions{databaseURL: viaSwitch(t, &sw), redelivery: 300 * time.Millisecond,
+			settings: func(v map[string]string) {
+				var watched *httptest.Server
+				watched, creating = watchCirro(t, v["CIRRO_BASE_URL"])
+				v["CIRRO_BASE_URL"] = watched.URL
+			}})
 		smp := b2c(1, 31)[0]
 		id := smp.Request.OrderID
 		// Cirro answers slowly; the database goes away while it thinks,
 		// so the transaction holding the message id cannot commit.
 		f.partners.Cirro.Delay(500 * time.Millisecond)
 		require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
-		deadline := time.Now().Add(10 * time.Second)
-		for f.partners.Cirro.CreateCalls() == 0 {
-			require.True(t, time.Now().Before(deadline), "cirro never called")
-			time.Sleep(5 * time.Millisecond) // polling a fake's counter; the work itself is never timed
+		select {
+		case <-creating:
+		case <-time.After(10 * time.Second):
+			t.Fatal("cirro was never called")
 		}
 		sw.cut()
 		f.waitFor(t, "the failed delivery", func(inv Invocation) bool { return inv.Function == "cirro-fulfill" && !inv.OK })
@@ -158,6 +164,25 @@ func TestDatabaseDownMidFlow(t *testing.T) {
 		require.Equal(t, 1, storetest.Count(t, f.store, `SELECT * FROM processed_messages WHERE consumer = 'cirro-fulfill'`))
 		require.Empty(t, f.host.DeadLetters())
 	})
+}
+
+// watchCirro sits in front of the Cirro fake and says when the first order
+// create arrives (while Cirro is still answering it).
+func watchCirro(t *testing.T, target string) (*httptest.Server, <-chan struct{}) {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	arrived := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/order/") {
+			once.Do(func() { close(arrived) })
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, arrived
 }
 
 // chaosCirro sits in front of the Cirro fake and fails a share of order

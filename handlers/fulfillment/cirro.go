@@ -192,11 +192,7 @@ func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !ans.Duplicate && h.Publisher != nil {
-		if _, err := h.Store.PublishOutbox(ctx, h.Publisher, []int64{outboxID}, 1); err != nil {
-			azfunc.Logger(ctx).Warn("publishing after commit failed; the outbox relay will retry", "error", err)
-		}
-	}
+	publishCommitted(ctx, h.Store, h.Publisher, outboxID)
 	azfunc.Logger(ctx).Info("cirro webhook received", "event", event, "duplicate", ans.Duplicate, "cirro_order_no", so.OrderNo)
 	return ans, nil
 }

@@ -3,7 +3,6 @@ package fulfillment
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -139,20 +138,17 @@ func (h *Request) handle(r *http.Request) (*RequestAnswer, error) {
 		return nil, err
 	}
 	// The request is durable: publish now, or let the outbox relay do it.
-	// A duplicate re-publishes whatever its first delivery left behind.
-	ids := []int64{outboxID}
+	// A repeat publishes whatever its first delivery left behind.
 	if ans.Duplicate {
-		ids = nil
-		id, err := outboxIDFor(ctx, h.Store, msg)
-		if err == nil {
-			ids = []int64{id}
+		id, ok, err := h.Store.PendingOutboxID(ctx, msg.Topic, msg.Key)
+		if err != nil {
+			azfunc.Logger(ctx).Warn("reading the outbox for a repeated request failed; the outbox relay will publish", "error", err)
+		}
+		if ok {
+			outboxID = id
 		}
 	}
-	if ids != nil && h.Publisher != nil {
-		if _, err := h.Store.PublishOutbox(ctx, h.Publisher, ids, 1); err != nil {
-			azfunc.Logger(ctx).Warn("publishing after commit failed; the outbox relay will retry", "error", err)
-		}
-	}
+	publishCommitted(ctx, h.Store, h.Publisher, outboxID)
 	if ans.Duplicate {
 		azfunc.Logger(ctx).Info("fulfilment request repeated; nothing new done", "webhook_id", v.ID)
 	} else {
@@ -184,16 +180,6 @@ func insertRequest(ctx context.Context, tx pgx.Tx, tpl, webhookID string, body [
 		return false, fmt.Errorf("storing fulfilment request of %s: %w", req.OrderID, err)
 	}
 	return tag.RowsAffected() == 1, nil
-}
-
-func outboxIDFor(ctx context.Context, s *store.Store, m bus.Message) (int64, error) {
-	var id int64
-	err := s.Pool.QueryRow(ctx, `SELECT id FROM outbox WHERE topic = $1 AND message_key = $2 AND published_at IS NULL`,
-		m.Topic, m.Key).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, err
-	}
-	return id, err
 }
 
 // requestedMessage is the fulfillment-request message for a warehouse.

@@ -185,7 +185,7 @@ func (s *Server) register(reg Registration, run runFunc) {
 func (s *Server) ServiceBus(name, binding string, binary bool, h func(ctx context.Context, m *Message) error) {
 	s.register(Registration{Name: name, Kind: KindServiceBus, Binding: binding, Binary: binary},
 		func(ctx context.Context, inv *Invocation, st *invocationState) (*Parked, []byte, error) {
-			p := &Parked{Trigger: KindServiceBus, Binding: binding, Metadata: metadataJSON(inv)}
+			p := &Parked{Trigger: KindServiceBus, Binding: binding}
 			m, err := DecodeMessage(inv, binding, binary)
 			if err != nil {
 				p.Payload = inv.Data[binding]
@@ -221,7 +221,7 @@ func (s *Server) Timer(name, binding string, h func(ctx context.Context, t *Time
 func (s *Server) Blob(name, binding string, binary bool, h func(ctx context.Context, b *Blob) error) {
 	s.register(Registration{Name: name, Kind: KindBlob, Binding: binding, Binary: binary},
 		func(ctx context.Context, inv *Invocation, st *invocationState) (*Parked, []byte, error) {
-			p := &Parked{Trigger: KindBlob, Binding: binding, Metadata: metadataJSON(inv)}
+			p := &Parked{Trigger: KindBlob, Binding: binding}
 			b, err := DecodeBlob(inv, binding, binary)
 			if err != nil {
 				p.Payload = inv.Data[binding]
@@ -332,7 +332,7 @@ func (s *Server) invoke(fn *function) http.HandlerFunc {
 			parked, outputs, runErr = s.runSafely(ctx, fn, inv, st)
 			outcome = decide(fn.reg.Kind, runErr)
 			if outcome == OutcomeParked {
-				if err := s.park(ctx, fn, parked, invID, runErr); err != nil {
+				if err := s.park(ctx, fn, parked, inv, runErr); err != nil {
 					runErr = fmt.Errorf("parking after %v: %w", runErr, err)
 					outcome = OutcomeFailed
 				}
@@ -361,11 +361,12 @@ func (s *Server) runSafely(ctx context.Context, fn *function, inv *Invocation, s
 	return fn.run(ctx, inv, st)
 }
 
-func (s *Server) park(ctx context.Context, fn *function, p *Parked, invID string, cause error) error {
+func (s *Server) park(ctx context.Context, fn *function, p *Parked, inv *Invocation, cause error) error {
 	if p == nil {
 		return errors.New("nothing to park")
 	}
-	p.Function, p.InvocationID, p.Reason = fn.reg.Name, invID, cause.Error()
+	// The metadata is encoded only now: most invocations are never parked.
+	p.Function, p.InvocationID, p.Reason, p.Metadata = fn.reg.Name, inv.ID, cause.Error(), metadataJSON(inv)
 	if p.MessageID == "" {
 		p.MessageID = contentID(p.Payload)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/popsockets/integration/shared/bus"
 )
 
@@ -80,8 +82,10 @@ func (s *Store) PublishOutbox(ctx context.Context, pub bus.Publisher, ids []int6
 	for _, p := range todo {
 		if perr := pub.Publish(ctx, p.msg); perr != nil {
 			errs = append(errs, perr)
-			_, _ = s.Pool.Exec(context.WithoutCancel(ctx),
-				`UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, p.id, perr.Error())
+			if _, err := s.Pool.Exec(context.WithoutCancel(ctx),
+				`UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, p.id, perr.Error()); err != nil {
+				errs = append(errs, fmt.Errorf("recording the failed publish of outbox message %d: %w", p.id, err))
+			}
 			continue
 		}
 		if _, err := s.Pool.Exec(context.WithoutCancel(ctx),
@@ -92,6 +96,20 @@ func (s *Store) PublishOutbox(ctx context.Context, pub bus.Publisher, ids []int6
 		published++
 	}
 	return published, errors.Join(errs...)
+}
+
+// PendingOutboxID returns the id of the unpublished message with this topic
+// and key; ok is false when there is none (never written, or published).
+func (s *Store) PendingOutboxID(ctx context.Context, topic, key string) (id int64, ok bool, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT id FROM outbox WHERE topic = $1 AND message_key = $2 AND published_at IS NULL`,
+		topic, key).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading outbox message %s: %w", key, err)
+	}
+	return id, true, nil
 }
 
 // PendingOutbox counts messages not yet published.
