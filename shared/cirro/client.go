@@ -287,5 +287,5 @@ func (a answer) apiError(c *Consignee) *APIError {
 }
 
 func (a answer) retryAfter(now time.Time) time.Duration {
-	return parseRetryAfter(a.header.Get("Retry-After"), now)
+	return fault.RetryAfterHeader(a.header, now)
 }
