@@ -1,36 +1,15 @@
 package cirro_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/shared/cirro"
 	"github.com/popsockets/integration/shared/cirro/cirrotest"
+	"github.com/popsockets/integration/shared/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./shared/cirro/... -update")
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from golden file (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
-}
 
 // TestWireRequests pins the bytes the client sends for each create, as the
 // fake received them (the key order is the client's; indented for reading).
@@ -56,10 +35,7 @@ func TestWireRequests(t *testing.T) {
 			require.NoError(t, tt.send(context.Background(), c))
 			orders := srv.Orders()
 			require.Len(t, orders, 1)
-			var out bytes.Buffer
-			require.NoError(t, json.Indent(&out, orders[0].Body, "", "  "))
-			out.WriteByte('\n')
-			golden(t, tt.name, out.Bytes())
+			golden.IndentJSON(t, tt.name, orders[0].Body)
 		})
 	}
 }
