@@ -17,11 +17,13 @@
 //   - Orders on v1/order/create-b2b are recorded as B2B and called back
 //     with Order_type 70; others with Order_type 0.
 //   - Told answers apply to the order endpoints only and create nothing:
-//     FailNext, ThrottleNext and MalformNext (in that order of precedence)
+//     FailNext, ThrottleNext and MalformNext (in the order they were told)
 //     answer before the token is checked, as a gateway would; RejectNext
-//     answers an authenticated request, as Cirro would. Delay holds every answer, token ones included, after the
-//     request was processed: a client that gives up still leaves the order
-//     created, as with a real lost answer.
+//     answers an authenticated request, as Cirro would. Delay holds every
+//     answer, token ones included, after the request was processed: a
+//     client that gives up still leaves the order created, as with a real
+//     lost answer. Every request is recorded (Calls, CreateCalls,
+//     TokenCalls). The plumbing is package fakeserver's.
 //   - Callbacks are signed with package webhook; the body and webhook-id of
 //     an (order, event) are fixed the first time it is sent, so a resend is
 //     byte-identical. Shipments carry a carrier, tracking numbers and cartons

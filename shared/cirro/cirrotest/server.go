@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/popsockets/integration/shared/cirro"
+	"github.com/popsockets/integration/shared/fakeserver"
 	"github.com/popsockets/integration/shared/webhook"
 )
 
@@ -99,10 +99,6 @@ type order struct {
 	bodies map[string][]byte
 }
 
-type failure struct {
-	status, times int
-}
-
 type rejection struct {
 	code    int
 	message string
@@ -112,31 +108,26 @@ type rejection struct {
 type Server struct {
 	cfg    Config
 	srv    *httptest.Server
+	front  *fakeserver.Front
 	signer *webhook.Signer
 	hc     *http.Client
 	ctx    context.Context
 	cancel context.CancelFunc
 	bg     sync.WaitGroup
 
-	mu          sync.Mutex
-	closed      bool
-	tokens      map[string]time.Time
-	byRequest   map[string]*order
-	byRef       map[string]*order
-	orders      []*order
-	createCalls int
-	tokenCalls  int
-	orderSeq    int
-	boxSeq      int
-	fails       []failure
-	throttles   []time.Duration
-	malform     int
-	rejects     []rejection
-	delay       time.Duration
-	deliveries  []Delivery
-	pending     int
-	idle        []chan struct{}
-	autoErrs    []error
+	mu         sync.Mutex
+	closed     bool
+	tokens     map[string]time.Time
+	byRequest  map[string]*order
+	byRef      map[string]*order
+	orders     []*order
+	orderSeq   int
+	boxSeq     int
+	rejects    []rejection
+	deliveries []Delivery
+	pending    int
+	idle       []chan struct{}
+	autoErrs   []error
 }
 
 // NewServer starts the fake on a loopback port. It panics if
@@ -177,12 +168,17 @@ func NewServer(cfg Config) *Server {
 		s.signer = signer
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	mux := http.NewServeMux()
-	mux.HandleFunc(http.MethodPost+" "+cirro.PathToken, s.answer(s.token))
-	mux.HandleFunc(http.MethodPost+" "+cirro.PathCreateOrder, s.answer(func(r *http.Request, b []byte) reply { return s.create(r, b, false) }))
-	mux.HandleFunc(http.MethodPost+" "+cirro.PathCreateB2BOrder, s.answer(func(r *http.Request, b []byte) reply { return s.create(r, b, true) }))
-	s.srv = httptest.NewServer(mux)
+	// Told answers are for the order endpoints, as a gateway in front of
+	// them would give; the hold comes after the answer is decided, so that
+	// a caller that gives up still leaves the order created.
+	s.front = &fakeserver.Front{MaxBody: maxBody, HoldAfter: true, Scope: func(r *http.Request) bool { return isOrderPath(r.URL.Path) }}
+	s.srv = httptest.NewServer(s.front.Handler(s.serve))
 	return s
+}
+
+// isOrderPath reports whether path is one of the order endpoints.
+func isOrderPath(path string) bool {
+	return path == cirro.PathCreateOrder || path == cirro.PathCreateB2BOrder
 }
 
 // URL is the base URL to configure as CIRRO_BASE_URL.
@@ -210,6 +206,7 @@ func (s *Server) Close() {
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
+	s.front.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 	s.bg.Wait()
@@ -218,25 +215,21 @@ func (s *Server) Close() {
 // FailNext answers the next times order requests with httpStatus and a
 // plain-text body, as a gateway in front of Cirro would.
 func (s *Server) FailNext(httpStatus, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fails = append(s.fails, failure{status: httpStatus, times: times})
+	s.front.Tell(fakeserver.Answer{Status: httpStatus, Body: fmt.Appendf(nil, "cirrotest: told to fail with HTTP %d", httpStatus)}, times)
 }
 
 // ThrottleNext answers the next order request with 429, CodeRateLimited
 // and Retry-After (in whole seconds, rounded up).
 func (s *Server) ThrottleNext(retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttles = append(s.throttles, retryAfter)
+	a := envelope(http.StatusTooManyRequests, cirro.CodeRateLimited, "too many requests", nil)
+	a.Header = http.Header{"Retry-After": {strconv.Itoa(int(math.Ceil(retryAfter.Seconds())))}}
+	s.front.Tell(a, 1)
 }
 
 // MalformNext answers the next order request with 200 and a body that is
 // not JSON.
 func (s *Server) MalformNext() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.malform++
+	s.front.Tell(fakeserver.Answer{Status: http.StatusOK, Body: []byte(`{"code":0,"message":"success","data":{"order_no":`)}, 1)
 }
 
 // RejectNext answers the next authenticated order request with HTTP 200,
@@ -247,13 +240,9 @@ func (s *Server) RejectNext(code int, message string) {
 	s.rejects = append(s.rejects, rejection{code: code, message: message})
 }
 
-// Delay holds every following answer for d (0 to stop); a caller that
-// gives up earlier is let go.
-func (s *Server) Delay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
+// Delay holds every following answer for d (0 to stop), after the request
+// was processed; a caller that gives up earlier is let go.
+func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }
 
 // RevokeTokens forgets every issued token, as a credential rotation would:
 // the next call with one gets 401.
@@ -276,79 +265,61 @@ func (s *Server) Orders() []Order {
 	return out
 }
 
+// Calls is every request received, whatever its answer, in order.
+func (s *Server) Calls() []fakeserver.Call { return s.front.Calls() }
+
 // CreateCalls is how many create requests arrived, whatever their answer.
 func (s *Server) CreateCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.createCalls
+	return s.count(isOrderPath)
 }
 
 // TokenCalls is how many token requests arrived, whatever their answer.
 func (s *Server) TokenCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenCalls
+	return s.count(func(path string) bool { return path == cirro.PathToken })
 }
 
-// reply is an answer before it is written.
-type reply struct {
-	status     int
-	retryAfter time.Duration
-	body       []byte
+func (s *Server) count(match func(path string) bool) int {
+	n := 0
+	for _, c := range s.front.Calls() {
+		if match(c.Path) {
+			n++
+		}
+	}
+	return n
 }
 
-func envelope(status, code int, message string, data any) reply {
+func envelope(status, code int, message string, data any) fakeserver.Answer {
 	r := cirro.Reply{Code: code, Message: message}
 	if data != nil {
 		r.Data, _ = json.Marshal(data)
 	}
-	b, _ := json.Marshal(r)
-	return reply{status: status, body: b}
+	return fakeserver.JSON(status, r)
 }
 
 const maxBody = 4 << 20
 
-// answer reads the body, lets h decide, then holds the answer for the
-// configured delay before writing it.
-func (s *Server) answer(h func(*http.Request, []byte) reply) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-		if err != nil {
-			return // the caller went away
-		}
-		rep := h(r, body)
-		s.mu.Lock()
-		delay := s.delay
-		s.mu.Unlock()
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			case <-s.ctx.Done():
-				t.Stop()
-				return
-			}
-		}
-		if rep.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rep.retryAfter.Seconds()))))
-		}
-		if json.Valid(rep.body) {
-			w.Header().Set("Content-Type", "application/json")
-		} else {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		}
-		w.WriteHeader(rep.status)
-		_, _ = w.Write(rep.body)
+// serve routes a request that was not told an answer.
+func (s *Server) serve(r *http.Request, body []byte) fakeserver.Answer {
+	var route func(*http.Request, []byte) fakeserver.Answer
+	switch r.URL.Path {
+	case cirro.PathToken:
+		route = s.token
+	case cirro.PathCreateOrder:
+		route = func(r *http.Request, b []byte) fakeserver.Answer { return s.create(r, b, false) }
+	case cirro.PathCreateB2BOrder:
+		route = func(r *http.Request, b []byte) fakeserver.Answer { return s.create(r, b, true) }
+	default:
+		return fakeserver.Answer{Status: http.StatusNotFound, Body: []byte("404 page not found")}
 	}
+	if r.Method != http.MethodPost {
+		return fakeserver.Answer{Status: http.StatusMethodNotAllowed, Header: http.Header{"Allow": {http.MethodPost}}, Body: []byte("use POST")}
+	}
+	return route(r, body)
 }
 
-func (s *Server) token(_ *http.Request, body []byte) reply {
+func (s *Server) token(_ *http.Request, body []byte) fakeserver.Answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokenCalls++
 	var env cirro.Envelope
 	var req cirro.TokenRequest
 	if json.Unmarshal(body, &env) != nil || json.Unmarshal(env.RequestData, &req) != nil {
@@ -368,32 +339,9 @@ func (s *Server) token(_ *http.Request, body []byte) reply {
 	return envelope(http.StatusOK, cirro.CodeOK, "success", cirro.Token{AccessToken: tok, ExpiredAt: exp.Unix()})
 }
 
-func (s *Server) create(r *http.Request, body []byte, b2b bool) reply {
+func (s *Server) create(r *http.Request, body []byte, b2b bool) fakeserver.Answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.createCalls++
-
-	// Told answers first, as a gateway or Cirro itself would give them.
-	if len(s.fails) > 0 {
-		f := &s.fails[0]
-		f.times--
-		status := f.status
-		if f.times <= 0 {
-			s.fails = s.fails[1:]
-		}
-		return reply{status: status, body: []byte(fmt.Sprintf("cirrotest: told to fail with HTTP %d", status))}
-	}
-	if len(s.throttles) > 0 {
-		d := s.throttles[0]
-		s.throttles = s.throttles[1:]
-		rep := envelope(http.StatusTooManyRequests, cirro.CodeRateLimited, "too many requests", nil)
-		rep.retryAfter = d
-		return rep
-	}
-	if s.malform > 0 {
-		s.malform--
-		return reply{status: http.StatusOK, body: []byte(`{"code":0,"message":"success","data":{"order_no":`)}
-	}
 
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if exp, known := s.tokens[tok]; !ok || !known || !s.cfg.Now().Before(exp) {

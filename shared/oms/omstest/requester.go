@@ -14,12 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/popsockets/integration/shared/fakeserver"
 	"github.com/popsockets/integration/shared/oms"
 	"github.com/popsockets/integration/shared/webhook"
 )
 
 // HeaderFunctionsKey is the Functions host's key header.
-const HeaderFunctionsKey = "x-functions-key"
+const HeaderFunctionsKey = fakeserver.HeaderFunctionsKey
 
 // WebhookID is the webhook-id of OMS's fulfilment request for an order at a
 // warehouse: the same for every resend, so a resend is recognisably the

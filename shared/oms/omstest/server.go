@@ -1,17 +1,16 @@
 package omstest
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/popsockets/integration/shared/fakeserver"
 	"github.com/popsockets/integration/shared/oms"
 )
 
@@ -27,14 +26,7 @@ type Config struct {
 }
 
 // Call is one request the fake received, and what it answered.
-type Call struct {
-	Method         string
-	Path           string
-	IdempotencyKey string
-	Body           []byte
-	// Status is the status the fake answered.
-	Status int
-}
+type Call = fakeserver.Call
 
 // Effect is one transition the fake applied through its API.
 type Effect struct {
@@ -54,18 +46,10 @@ type order struct {
 	effects []Effect
 }
 
-// answer is a response; the fake remembers it for its idempotency key.
-type answer struct {
+// remembered is an answer the fake keeps for its idempotency key.
+type remembered struct {
 	fingerprint [32]byte
-	status      int
-	header      http.Header
-	body        []byte
-}
-
-type injected struct {
-	status int
-	body   []byte
-	times  int
+	answer      fakeserver.Answer
 }
 
 // Server is a fake OMS on a real socket: it serves the contract of package
@@ -77,15 +61,13 @@ type injected struct {
 // usable outside tests (the local run).
 type Server struct {
 	srv   *httptest.Server
+	front *fakeserver.Front
 	token string
 	now   func() time.Time
 
 	mu      sync.Mutex
 	orders  map[string]*order
-	answers map[string]answer
-	calls   []Call
-	inject  []injected
-	delay   time.Duration
+	answers map[string]remembered
 }
 
 // NewServer starts the fake on a loopback port.
@@ -94,7 +76,8 @@ func NewServer(cfg Config) *Server {
 		token:   cfg.Token,
 		now:     cfg.Now,
 		orders:  map[string]*order{},
-		answers: map[string]answer{},
+		answers: map[string]remembered{},
+		front:   &fakeserver.Front{IdempotencyHeader: oms.HeaderIdempotencyKey, MaxBody: maxBody},
 	}
 	if s.token == "" {
 		s.token = DefaultToken
@@ -106,7 +89,9 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(http.MethodPatch+" "+oms.PathOrderStatus, s.handleStatus)
 	mux.HandleFunc(http.MethodPost+" "+oms.PathCirroConfirmation, s.handleConfirmation)
 	mux.HandleFunc(http.MethodPost+" "+oms.PathFulfillOrders, s.handleFulfill)
-	s.srv = httptest.NewServer(s.front(mux))
+	s.srv = httptest.NewServer(s.front.Handler(func(r *http.Request, body []byte) fakeserver.Answer {
+		return s.answer(mux, r, body)
+	}))
 	return s
 }
 
@@ -118,6 +103,7 @@ func (s *Server) Token() string { return s.token }
 
 // Close stops the fake; requests in flight are cut.
 func (s *Server) Close() {
+	s.front.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -169,136 +155,64 @@ func (s *Server) Effects(orderID string) []Effect {
 }
 
 // Calls is every request received, in order.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.calls))
-	for i, c := range s.calls {
-		c.Body = slices.Clone(c.Body)
-		out[i] = c
-	}
-	return out
-}
+func (s *Server) Calls() []Call { return s.front.Calls() }
 
 // FailNext answers the next times requests with status and a WireError
 // body, with no effect. 429 and 503 carry "Retry-After: 1".
 func (s *Server) FailNext(status, times int) {
 	b, _ := json.Marshal(oms.WireError{Code: "injected", Message: fmt.Sprintf("omstest: told to fail with %d", status)})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, injected{status: status, body: b, times: times})
+	s.front.Tell(fakeserver.Failure(status, b), times)
 }
 
 // RejectNext answers the next request with status and body, with no effect.
 func (s *Server) RejectNext(status int, body string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, injected{status: status, body: []byte(body), times: 1})
+	s.front.Tell(fakeserver.Answer{Status: status, Body: []byte(body)}, 1)
 }
 
 // Delay holds every following answer for d (0 to stop); a caller that
-// gives up earlier is let go.
-func (s *Server) Delay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
+// gives up earlier is let go, and its request has no effect.
+func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }
 
 // maxBody is the largest request body the fake reads.
 const maxBody = 1 << 20
 
-// front records, delays, injects failures, checks the token and replays
-// answers by idempotency key before the routes run.
-func (s *Server) front(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-		if err != nil {
-			http.Error(w, "reading body", http.StatusBadRequest)
-			return
-		}
-		key := r.Header.Get(oms.HeaderIdempotencyKey)
-		s.mu.Lock()
-		i := len(s.calls)
-		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, IdempotencyKey: key, Body: body})
-		delay := s.delay
-		s.mu.Unlock()
-
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		a := s.answer(mux, r, key, body)
-		// Noted before it is sent, so a caller that has its answer finds
-		// it in Calls.
-		s.mu.Lock()
-		s.calls[i].Status = a.status
-		s.mu.Unlock()
-		for k, v := range a.header {
-			w.Header()[k] = v
-		}
-		writeRaw(w, a.status, a.body)
-	})
-}
-
-// answer decides the answer to one request.
-func (s *Server) answer(mux *http.ServeMux, r *http.Request, key string, body []byte) answer {
+// answer decides the answer to one request that was not told one: the
+// route, the token and the idempotency key, then the route's own answer.
+func (s *Server) answer(mux *http.ServeMux, r *http.Request, body []byte) fakeserver.Answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.inject) > 0 {
-		in := &s.inject[0]
-		in.times--
-		a := answer{status: in.status, body: in.body}
-		if in.times <= 0 {
-			s.inject = s.inject[1:]
-		}
-		if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
-			a.header = http.Header{"Retry-After": {"1"}}
-		}
-		return a
-	}
 	if _, pattern := mux.Handler(r); pattern == "" {
 		return serve(mux, r) // 404 or 405, from the mux
 	}
 	if r.Header.Get(oms.HeaderAuthorization) != oms.BearerPrefix+s.token {
-		return jsonAnswer(http.StatusUnauthorized, oms.WireError{Code: oms.CodeUnauthorized, Message: "missing or invalid bearer token"})
+		return fakeserver.JSON(http.StatusUnauthorized, oms.WireError{Code: oms.CodeUnauthorized, Message: "missing or invalid bearer token"})
 	}
+	key := r.Header.Get(oms.HeaderIdempotencyKey)
 	if key == "" {
-		return jsonAnswer(http.StatusUnprocessableEntity, oms.WireError{Code: oms.CodeValidationFailed, Message: "Idempotency-Key header is required"})
+		return fakeserver.JSON(http.StatusUnprocessableEntity, oms.WireError{Code: oms.CodeValidationFailed, Message: "Idempotency-Key header is required"})
 	}
 	// s.mu is held until the answer is remembered, so a repeated key
 	// always finds the first answer.
 	fp := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
 	if a, ok := s.answers[key]; ok {
 		if a.fingerprint != fp {
-			return jsonAnswer(http.StatusUnprocessableEntity, oms.WireError{Code: oms.CodeIdempotencyKeyReused, Message: "Idempotency-Key was used for another request"})
+			return fakeserver.JSON(http.StatusUnprocessableEntity, oms.WireError{Code: oms.CodeIdempotencyKeyReused, Message: "Idempotency-Key was used for another request"})
 		}
-		return a
+		return a.answer
 	}
 	a := serve(mux, r)
-	a.fingerprint = fp
-	s.answers[key] = a
+	s.answers[key] = remembered{fingerprint: fp, answer: a}
 	return a
 }
 
 // serve runs the mux (which sets the path values) and captures its answer.
-func serve(mux *http.ServeMux, r *http.Request) answer {
+func serve(mux *http.ServeMux, r *http.Request) fakeserver.Answer {
 	cw := &capture{header: http.Header{}}
 	mux.ServeHTTP(cw, r)
 	if cw.status == 0 {
 		cw.status = http.StatusOK
 	}
-	return answer{status: cw.status, body: cw.body}
-}
-
-func jsonAnswer(status int, v any) answer {
-	b, _ := json.Marshal(v)
-	return answer{status: status, body: b}
+	return fakeserver.Answer{Status: cw.status, Header: cw.header, Body: cw.body}
 }
 
 // The route handlers run with s.mu held (see answer).
@@ -431,10 +345,6 @@ func (s *Server) handleFulfill(w http.ResponseWriter, r *http.Request) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
-	writeRaw(w, status, b)
-}
-
-func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

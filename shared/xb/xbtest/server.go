@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/popsockets/integration/shared/fakeserver"
 	"github.com/popsockets/integration/shared/xb"
 )
 
@@ -27,13 +27,7 @@ type Config struct {
 }
 
 // Call is one request the fake received, and what it answered.
-type Call struct {
-	Method         string
-	Path           string
-	IdempotencyKey string
-	Body           []byte
-	Status         int
-}
+type Call = fakeserver.Call
 
 // Received is an order the fake created.
 type Received struct {
@@ -41,32 +35,23 @@ type Received struct {
 	IdempotencyKey string
 }
 
-type answer struct {
+// remembered is an answer the fake keeps for its idempotency key.
+type remembered struct {
 	fingerprint [32]byte
-	status      int
-	header      http.Header
-	body        []byte
-}
-
-type injected struct {
-	status int
-	body   []byte
-	times  int
+	answer      fakeserver.Answer
 }
 
 // Server is a fake XB. It is safe for concurrent use.
 type Server struct {
 	srv         *httptest.Server
+	front       *fakeserver.Front
 	apiKey      string
 	shipMethods []string
 
 	mu      sync.Mutex
 	orders  []Received
 	byNo    map[string]int
-	answers map[string]answer
-	calls   []Call
-	inject  []injected
-	delay   time.Duration
+	answers map[string]remembered
 }
 
 // NewServer starts the fake on a loopback port.
@@ -75,7 +60,8 @@ func NewServer(cfg Config) *Server {
 		apiKey:      cfg.APIKey,
 		shipMethods: slices.Clone(cfg.ShipMethods),
 		byNo:        map[string]int{},
-		answers:     map[string]answer{},
+		answers:     map[string]remembered{},
+		front:       &fakeserver.Front{IdempotencyHeader: xb.HeaderIdempotencyKey},
 	}
 	if s.apiKey == "" {
 		s.apiKey = DefaultAPIKey
@@ -83,7 +69,7 @@ func NewServer(cfg Config) *Server {
 	if len(s.shipMethods) == 0 {
 		s.shipMethods = slices.Clone(xb.ShipMethods)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewServer(s.front.Handler(s.answer))
 	return s
 }
 
@@ -95,6 +81,7 @@ func (s *Server) APIKey() string { return s.apiKey }
 
 // Close stops the fake; requests in flight are cut.
 func (s *Server) Close() {
+	s.front.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -107,89 +94,28 @@ func (s *Server) Orders() []Received {
 }
 
 // Calls is every request received, in order.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.calls))
-	for i, c := range s.calls {
-		c.Body = slices.Clone(c.Body)
-		out[i] = c
-	}
-	return out
-}
+func (s *Server) Calls() []Call { return s.front.Calls() }
 
 // FailNext answers the next times requests with status and a WireError
 // body, creating nothing. 429 and 503 carry "Retry-After: 1".
 func (s *Server) FailNext(status, times int) {
 	b, _ := json.Marshal(xb.WireError{Code: "injected", Message: fmt.Sprintf("xbtest: told to fail with %d", status)})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, injected{status: status, body: b, times: times})
+	s.front.Tell(fakeserver.Failure(status, b), times)
 }
 
 // RejectNext answers the next request with status and body, creating nothing.
 func (s *Server) RejectNext(status int, body string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = append(s.inject, injected{status: status, body: []byte(body), times: 1})
+	s.front.Tell(fakeserver.Answer{Status: status, Body: []byte(body)}, 1)
 }
 
 // Delay holds every following answer for d (0 to stop); a caller that
-// gives up earlier is let go.
-func (s *Server) Delay(d time.Duration) {
+// gives up earlier is let go, and its request creates nothing.
+func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }
+
+// answer decides the answer to a request that was not told one.
+func (s *Server) answer(r *http.Request, body []byte) fakeserver.Answer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.delay = d
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		http.Error(w, "reading body", http.StatusBadRequest)
-		return
-	}
-	key := r.Header.Get(xb.HeaderIdempotencyKey)
-	s.mu.Lock()
-	i := len(s.calls)
-	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, IdempotencyKey: key, Body: body})
-	delay := s.delay
-	s.mu.Unlock()
-	if delay > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	a := s.answer(r, key, body)
-	s.mu.Lock()
-	s.calls[i].Status = a.status // noted before it is sent
-	s.mu.Unlock()
-	for k, v := range a.header {
-		w.Header()[k] = v
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(a.status)
-	_, _ = w.Write(a.body)
-}
-
-func (s *Server) answer(r *http.Request, key string, body []byte) answer {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.inject) > 0 {
-		in := &s.inject[0]
-		in.times--
-		a := answer{status: in.status, body: in.body}
-		if in.times <= 0 {
-			s.inject = s.inject[1:]
-		}
-		if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
-			a.header = http.Header{"Retry-After": {"1"}}
-		}
-		return a
-	}
 	if r.URL.Path != xb.PathOrders {
 		return fail(http.StatusNotFound, "not_found", "no such resource")
 	}
@@ -199,6 +125,7 @@ func (s *Server) answer(r *http.Request, key string, body []byte) answer {
 	if r.Header.Get(xb.HeaderAPIKey) != s.apiKey {
 		return fail(http.StatusUnauthorized, xb.CodeUnauthorized, "missing or invalid API key")
 	}
+	key := r.Header.Get(xb.HeaderIdempotencyKey)
 	if key == "" {
 		return fail(http.StatusBadRequest, xb.CodeValidationFailed, "Idempotency-Key header is required")
 	}
@@ -209,19 +136,19 @@ func (s *Server) answer(r *http.Request, key string, body []byte) answer {
 		if a.fingerprint != fp {
 			return fail(http.StatusUnprocessableEntity, xb.CodeIdempotencyKeyReused, "Idempotency-Key was used with another body")
 		}
-		if a.status == http.StatusCreated {
-			a.status = http.StatusOK // a replay
+		replay := a.answer
+		if replay.Status == http.StatusCreated {
+			replay.Status = http.StatusOK // a replay
 		}
-		return a
+		return replay
 	}
 	a := s.create(key, body)
-	a.fingerprint = fp
-	s.answers[key] = a
+	s.answers[key] = remembered{fingerprint: fp, answer: a}
 	return a
 }
 
 // create validates and creates an order; s.mu is held.
-func (s *Server) create(key string, body []byte) answer {
+func (s *Server) create(key string, body []byte) fakeserver.Answer {
 	var w xb.WireOrder
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&w); err != nil {
@@ -245,24 +172,19 @@ func (s *Server) create(key string, body []byte) answer {
 		}
 	}
 	if len(problems) > 0 {
-		a := fail(http.StatusUnprocessableEntity, xb.CodeValidationFailed, "invalid order")
-		a.body, _ = json.Marshal(xb.WireError{Code: xb.CodeValidationFailed, Message: "invalid order", Details: problems})
-		return a
+		return fakeserver.JSON(http.StatusUnprocessableEntity, xb.WireError{Code: xb.CodeValidationFailed, Message: "invalid order", Details: problems})
 	}
 	if !slices.Contains(s.shipMethods, w.ShipMethod) {
 		return fail(http.StatusUnprocessableEntity, xb.CodeInvalidShipMethod, fmt.Sprintf("shipMethod %q is not one of %v", w.ShipMethod, s.shipMethods))
 	}
 	if _, ok := s.byNo[w.OrderNo]; ok {
-		b, _ := json.Marshal(xb.WireError{Code: xb.CodeOrderExists, Message: "order " + w.OrderNo + " already exists", OrderNo: w.OrderNo})
-		return answer{status: http.StatusConflict, body: b}
+		return fakeserver.JSON(http.StatusConflict, xb.WireError{Code: xb.CodeOrderExists, Message: "order " + w.OrderNo + " already exists", OrderNo: w.OrderNo})
 	}
 	s.byNo[w.OrderNo] = len(s.orders)
 	s.orders = append(s.orders, Received{Order: xb.FromWire(w), IdempotencyKey: key})
-	b, _ := json.Marshal(xb.WireCreated{OrderNo: w.OrderNo, Status: "created"})
-	return answer{status: http.StatusCreated, body: b}
+	return fakeserver.JSON(http.StatusCreated, xb.WireCreated{OrderNo: w.OrderNo, Status: "created"})
 }
 
-func fail(status int, code, message string) answer {
-	b, _ := json.Marshal(xb.WireError{Code: code, Message: message})
-	return answer{status: status, body: b}
+func fail(status int, code, message string) fakeserver.Answer {
+	return fakeserver.JSON(status, xb.WireError{Code: code, Message: message})
 }
