@@ -1,25 +1,19 @@
 package oms
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/partnerhttp"
 )
 
 // DefaultTimeout bounds each call when Config.Timeout is zero.
 const DefaultTimeout = 20 * time.Second
-
-// maxAnswer is how much of an answer the client reads.
-const maxAnswer = 1 << 20
 
 // Config configures a Client.
 type Config struct {
@@ -38,48 +32,34 @@ type Config struct {
 
 // Client calls OMS. It is safe for concurrent use.
 type Client struct {
-	base    string
-	token   string
-	timeout time.Duration
-	hc      *http.Client
-	now     func() time.Time
+	http *partnerhttp.Client
 }
 
 // New checks cfg and returns a client. It does no I/O.
 func New(cfg Config) (*Client, error) {
-	if strings.TrimSpace(cfg.BaseURL) == "" {
-		return nil, errors.New("OMS_BASE_URL is required")
+	base, err := partnerhttp.BaseURL("OMS_BASE_URL", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("OMS_BASE_URL must be an absolute http(s) URL")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("OMS_BASE_URL must not have a query or a fragment")
-	}
-	if strings.TrimSpace(cfg.Token) == "" {
-		return nil, errors.New("OMS_API_TOKEN is required")
+	token := strings.TrimSpace(cfg.Token)
+	if token == "" {
+		return nil, errors.New("OMS_API_TOKEN is not set")
 	}
 	if cfg.Timeout < 0 {
 		return nil, errors.New("OMS timeout must not be negative")
 	}
-	c := &Client{
-		base:    strings.TrimRight(u.String(), "/"),
-		token:   strings.TrimSpace(cfg.Token),
-		timeout: cfg.Timeout,
-		hc:      cfg.HTTPClient,
-		now:     cfg.Now,
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	return c, nil
+	return &Client{http: partnerhttp.New(partnerhttp.Config{
+		Partner:           "OMS",
+		BaseURL:           base,
+		Header:            http.Header{HeaderAuthorization: {BearerPrefix + token}},
+		CredentialSetting: "OMS_API_TOKEN",
+		Timeout:           cfg.Timeout,
+		HTTPClient:        cfg.HTTPClient,
+		Now:               cfg.Now,
+	})}, nil
 }
 
 // ReleaseFromNAV moves an order from PENDING_NAV_RELEASE to
@@ -176,30 +156,9 @@ func hasEmpty(ss []string) bool {
 // call sends one request and classifies the answer; target is the state
 // the call moves the order to.
 func (c *Client) call(ctx context.Context, method, path, key string, payload any, target string) error {
-	body, err := json.Marshal(payload)
+	a, err := c.http.Do(ctx, partnerhttp.Request{Method: method, Path: path, Body: payload, IdempotencyKey: key})
 	if err != nil {
-		return fault.Permanent(fmt.Errorf("encoding request: %w", err))
+		return err
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(callCtx, method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return fault.Permanent(fmt.Errorf("building request: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(HeaderAuthorization, BearerPrefix+c.token)
-	req.Header.Set(HeaderIdempotencyKey, key)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fault.Unreachable(ctx, "OMS", err, c.timeout)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
-		// A success whose body was cut is still a success; a failure must
-		// be read to be classified.
-		return fault.Unreachable(ctx, "OMS", err, c.timeout)
-	}
-	return classify(resp.StatusCode, resp.Header, answer, target, c.now())
+	return c.classify(a, target)
 }

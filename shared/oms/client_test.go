@@ -72,10 +72,10 @@ func TestNewNamesTheMissingSetting(t *testing.T) {
 		cfg  oms.Config
 		want string
 	}{
-		{"NoBaseURL", oms.Config{Token: "t"}, "OMS_BASE_URL is required"},
-		{"RelativeBaseURL", oms.Config{BaseURL: "oms.example.com", Token: "t"}, "OMS_BASE_URL must be an absolute"},
+		{"NoBaseURL", oms.Config{Token: "t"}, "OMS_BASE_URL is not set"},
+		{"RelativeBaseURL", oms.Config{BaseURL: "oms.example.com", Token: "t"}, "OMS_BASE_URL is not an absolute"},
 		{"BaseURLWithQuery", oms.Config{BaseURL: "https://oms.example.com/?a=b", Token: "t"}, "OMS_BASE_URL must not have a query"},
-		{"NoToken", oms.Config{BaseURL: "https://oms.example.com"}, "OMS_API_TOKEN is required"},
+		{"NoToken", oms.Config{BaseURL: "https://oms.example.com"}, "OMS_API_TOKEN is not set"},
 		{"NegativeTimeout", oms.Config{BaseURL: "https://oms.example.com", Token: "t", Timeout: -time.Second}, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
-	"unicode"
 
-	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/partnerhttp"
 )
 
 // Error is an answer of OMS other than 2xx. It sits in the chain of the
@@ -39,42 +37,25 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// maxMessage is how much of a partner's message an error keeps.
-const maxMessage = 200
-
-// oneLine cuts a partner's message to one short line of printable text.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if r := []rune(s); len(r) > maxMessage {
-		s = string(r[:maxMessage]) + "..."
-	}
-	return s
-}
-
 // classify turns an answer into nil (success, or already at or past target)
 // or a classified error.
-func classify(status int, h http.Header, body []byte, target string, now time.Time) error {
-	if status >= 200 && status < 300 {
-		return nil
+func (c *Client) classify(a partnerhttp.Answer, target string) error {
+	if a.OK() {
+		return nil // a success whose body was cut is still a success
 	}
 	var w WireError
-	_ = json.Unmarshal(body, &w) // a body that is not ours still has a status
-	e := &Error{Status: status, Code: oneLine(w.Code), Message: oneLine(w.Message), OrderID: w.OrderID, CurrentStatus: oneLine(w.CurrentStatus)}
-	switch {
-	case status == http.StatusConflict && (w.Code == CodeAlreadyInState || AtOrPast(w.CurrentStatus, target)):
+	_ = json.Unmarshal(a.Body, &w) // a body that is not ours still has a status
+	if a.Status == http.StatusConflict && (w.Code == CodeAlreadyInState || AtOrPast(w.CurrentStatus, target)) {
 		return nil
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return fault.Transient(fmt.Errorf("OMS credentials refused (HTTP %d; OMS_API_TOKEN may be mid-rotation): %w", status, e), 0)
-	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
-		return fault.Transient(e, fault.RetryAfterHeader(h, now))
-	default:
-		// 400, 404, 409 (unexpected state), 422 and the rest of 4xx will
-		// be the same on every retry.
-		return fault.Permanent(e)
 	}
+	e := &Error{
+		Status:        a.Status,
+		Code:          c.http.Clean(w.Code),
+		Message:       c.http.Clean(w.Message),
+		OrderID:       c.http.Clean(w.OrderID),
+		CurrentStatus: c.http.Clean(w.CurrentStatus),
+	}
+	// 401/403, 429, 408 and 5xx are transient; 400, 404, 409 (an
+	// unexpected state), 422 and the rest of 4xx are permanent.
+	return c.http.Failure(a, e)
 }

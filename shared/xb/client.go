@@ -1,25 +1,20 @@
 package xb
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/partnerhttp"
 )
 
 // DefaultTimeout bounds each call when Config.Timeout is zero.
 const DefaultTimeout = 20 * time.Second
-
-// maxAnswer is how much of an answer the client reads.
-const maxAnswer = 1 << 20
 
 // Config configures a Client.
 type Config struct {
@@ -37,48 +32,34 @@ type Config struct {
 
 // Client calls XB. It is safe for concurrent use.
 type Client struct {
-	base    string
-	key     string
-	timeout time.Duration
-	hc      *http.Client
-	now     func() time.Time
+	http *partnerhttp.Client
 }
 
 // New checks cfg and returns a client. It does no I/O.
 func New(cfg Config) (*Client, error) {
-	if strings.TrimSpace(cfg.BaseURL) == "" {
-		return nil, errors.New("XB_BASE_URL is required")
+	base, err := partnerhttp.BaseURL("XB_BASE_URL", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("XB_BASE_URL must be an absolute http(s) URL")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("XB_BASE_URL must not have a query or a fragment")
-	}
-	if strings.TrimSpace(cfg.APIKey) == "" {
-		return nil, errors.New("XB_API_KEY is required")
+	key := strings.TrimSpace(cfg.APIKey)
+	if key == "" {
+		return nil, errors.New("XB_API_KEY is not set")
 	}
 	if cfg.Timeout < 0 {
 		return nil, errors.New("XB timeout must not be negative")
 	}
-	c := &Client{
-		base:    strings.TrimRight(u.String(), "/"),
-		key:     strings.TrimSpace(cfg.APIKey),
-		timeout: cfg.Timeout,
-		hc:      cfg.HTTPClient,
-		now:     cfg.Now,
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	return c, nil
+	return &Client{http: partnerhttp.New(partnerhttp.Config{
+		Partner:           "XB",
+		BaseURL:           base,
+		Header:            http.Header{HeaderAPIKey: {key}},
+		CredentialSetting: "XB_API_KEY",
+		Timeout:           cfg.Timeout,
+		HTTPClient:        cfg.HTTPClient,
+		Now:               cfg.Now,
+	})}, nil
 }
 
 // CreateOrder creates the order at XB, once per idempotencyKey. A replay of
@@ -129,48 +110,23 @@ func check(o Order, key string) error {
 }
 
 func (c *Client) create(ctx context.Context, o Order, key string) (Created, error) {
-	body, err := json.Marshal(ToWire(o))
+	a, err := c.http.Do(ctx, partnerhttp.Request{Method: http.MethodPost, Path: PathOrders, Body: ToWire(o), IdempotencyKey: key})
 	if err != nil {
-		return Created{}, fault.Permanent(fmt.Errorf("encoding order: %w", err))
+		return Created{}, err
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, c.base+PathOrders, bytes.NewReader(body))
-	if err != nil {
-		return Created{}, fault.Permanent(fmt.Errorf("building request: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(HeaderAPIKey, c.key)
-	req.Header.Set(HeaderIdempotencyKey, key)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return Created{}, fault.Unreachable(ctx, "XB", err, c.timeout)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil && resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return Created{}, fault.Unreachable(ctx, "XB", err, c.timeout)
-	}
-
-	switch status := resp.StatusCode; {
-	case status >= 200 && status < 300:
+	if a.OK() {
 		var w WireCreated
-		_ = json.Unmarshal(answer, &w) // the status decides; the body only names the order
-		return Created{OrderNo: orDefault(w.OrderNo, o.OrderNo), Duplicate: status == http.StatusOK}, nil
-	default:
-		var w WireError
-		_ = json.Unmarshal(answer, &w)
-		if status == http.StatusConflict && (w.Code == CodeOrderExists || w.Code == "") {
-			return Created{OrderNo: orDefault(w.OrderNo, o.OrderNo), Duplicate: true}, nil
-		}
-		p := personal(o)
-		e := &Error{Status: status, Code: oneLine(w.Code, p...), Message: oneLine(w.Message, p...)}
-		if len(w.Details) > 0 {
-			e.Message = oneLine(strings.TrimSpace(e.Message+" ("+strings.Join(w.Details, "; ")+")"), p...)
-		}
-		return Created{}, classifyFailure(e, resp.Header, c.now())
+		_ = json.Unmarshal(a.Body, &w) // the status decides; the body only names the order
+		return Created{OrderNo: orDefault(w.OrderNo, o.OrderNo), Duplicate: a.Status == http.StatusOK}, nil
 	}
+	var w WireError
+	_ = json.Unmarshal(a.Body, &w)
+	if a.Status == http.StatusConflict && (w.Code == CodeOrderExists || w.Code == "") {
+		return Created{OrderNo: orDefault(w.OrderNo, o.OrderNo), Duplicate: true}, nil
+	}
+	// 401/403, 429, 408 and 5xx are transient; 400, 422, another 409 and
+	// the rest of 4xx are permanent.
+	return Created{}, c.http.Failure(a, c.apiError(a.Status, w, o))
 }
 
 func orDefault(s, def string) string {

@@ -50,9 +50,9 @@ func TestNewNamesTheMissingSetting(t *testing.T) {
 		cfg  xb.Config
 		want string
 	}{
-		{"NoBaseURL", xb.Config{APIKey: "k"}, "XB_BASE_URL is required"},
-		{"RelativeBaseURL", xb.Config{BaseURL: "/orders", APIKey: "k"}, "XB_BASE_URL must be an absolute"},
-		{"NoAPIKey", xb.Config{BaseURL: "https://xb.example.com"}, "XB_API_KEY is required"},
+		{"NoBaseURL", xb.Config{APIKey: "k"}, "XB_BASE_URL is not set"},
+		{"RelativeBaseURL", xb.Config{BaseURL: "/orders", APIKey: "k"}, "XB_BASE_URL is not an absolute"},
+		{"NoAPIKey", xb.Config{BaseURL: "https://xb.example.com"}, "XB_API_KEY is not set"},
 		{"NegativeTimeout", xb.Config{BaseURL: "https://xb.example.com", APIKey: "k", Timeout: -1}, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

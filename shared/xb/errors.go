@@ -2,12 +2,7 @@ package xb
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
-	"unicode"
-
-	"github.com/popsockets/integration/shared/fault"
 )
 
 // Error is an answer of XB other than 2xx. It sits in the chain of the
@@ -32,46 +27,19 @@ func (e *Error) Error() string {
 	return s
 }
 
-// maxMessage is how much of a partner's message an error keeps.
-const maxMessage = 200
-
-// redacted replaces a personal value found in a partner's message.
-const redacted = "[REDACTED]"
-
-// oneLine cuts a partner's message to one short line of printable text and
-// removes the given personal values from it.
-func oneLine(s string, personal ...string) string {
-	for _, p := range personal {
-		if len(strings.TrimSpace(p)) >= 3 {
-			s = strings.ReplaceAll(s, p, redacted)
-		}
+// apiError describes a failed answer: XB's code and message, cut to one
+// short line, with the order's personal values redacted.
+func (c *Client) apiError(status int, w WireError, o Order) *Error {
+	p := personal(o)
+	msg := w.Message
+	if len(w.Details) > 0 {
+		msg = strings.TrimSpace(msg + " (" + strings.Join(w.Details, "; ") + ")")
 	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if r := []rune(s); len(r) > maxMessage {
-		s = string(r[:maxMessage]) + "..."
-	}
-	return s
+	return &Error{Status: status, Code: c.http.Clean(w.Code, p...), Message: c.http.Clean(msg, p...)}
 }
 
 // personal lists the values of an order that must not reach an error.
 func personal(o Order) []string {
 	t := o.ShipTo
 	return []string{t.Name, t.Company, t.Phone, t.Email, t.Line1, t.Line2, t.PostalCode}
-}
-
-// classifyFailure classifies a non-2xx answer that is not a duplicate.
-func classifyFailure(e *Error, h http.Header, now time.Time) error {
-	switch {
-	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden:
-		return fault.Transient(fmt.Errorf("XB credentials refused (HTTP %d; XB_API_KEY may be mid-rotation): %w", e.Status, e), 0)
-	case e.Status == http.StatusTooManyRequests || e.Status == http.StatusRequestTimeout || e.Status >= 500:
-		return fault.Transient(e, fault.RetryAfterHeader(h, now))
-	default:
-		return fault.Permanent(e)
-	}
 }
