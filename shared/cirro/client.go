@@ -1,7 +1,6 @@
 package cirro
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,15 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/partnerhttp"
 )
 
 // Defaults for Config.
@@ -25,9 +23,6 @@ const (
 	DefaultTimeout       = 20 * time.Second
 	DefaultRatePerMinute = 600
 )
-
-// maxReply bounds how much of an answer the client reads.
-const maxReply = 1 << 20
 
 // Config configures a Client. BaseURL, AppKey and AppToken are required.
 type Config struct {
@@ -51,10 +46,9 @@ type Config struct {
 // Client calls Cirro's order API. It is safe for concurrent use; one Client
 // per process shares one access token and one rate budget.
 type Client struct {
-	base             string
 	appKey, appToken string
 	timeout          time.Duration
-	http             *http.Client
+	hc               *partnerhttp.Client
 	now              func() time.Time
 	perMinute        int
 	limiters         map[string]*rate.Limiter
@@ -65,11 +59,9 @@ type Client struct {
 // fetches the token.
 func New(cfg Config) (*Client, error) {
 	var errs []error
-	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if base == "" {
-		errs = append(errs, errors.New("CIRRO_BASE_URL is not set"))
-	} else if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("CIRRO_BASE_URL %q is not an http(s) URL", base))
+	base, err := partnerhttp.BaseURL("CIRRO_BASE_URL", cfg.BaseURL)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.AppKey == "" {
 		errs = append(errs, errors.New("CIRRO_APP_KEY is not set"))
@@ -87,23 +79,26 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("configuring the Cirro client: %w", errors.Join(errs...))
 	}
 	c := &Client{
-		base:      base,
 		appKey:    cfg.AppKey,
 		appToken:  cfg.AppToken,
 		timeout:   cfg.Timeout,
-		http:      cfg.HTTPClient,
 		now:       cfg.Now,
 		perMinute: cfg.RatePerMinute,
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
-	if c.http == nil {
-		c.http = &http.Client{}
-	}
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.hc = partnerhttp.New(partnerhttp.Config{
+		Partner:           "Cirro",
+		BaseURL:           base,
+		CredentialSetting: "CIRRO_APP_KEY/CIRRO_APP_TOKEN",
+		Timeout:           c.timeout,
+		HTTPClient:        cfg.HTTPClient,
+		Now:               c.now,
+	})
 	if c.perMinute == 0 {
 		c.perMinute = DefaultRatePerMinute
 	}
@@ -202,7 +197,7 @@ func (c *Client) create(ctx context.Context, path, requestID string, order any, 
 			_ = json.Unmarshal(ans.reply.Data, &d) // the number is a courtesy; it may be absent
 			return Created{OrderNo: d.OrderNo, Duplicate: true}, nil
 		}
-		return Created{}, failure(o, ans.apiError(consignee), ans.retryAfter(c.now()))
+		return Created{}, failure(o, c.apiError(ans, consignee), ans.retryAfter(c.now()))
 	}
 }
 
@@ -231,7 +226,7 @@ func (c *Client) fetchToken(ctx context.Context) (Token, error) {
 	case outcomeDuplicate:
 		o = outcomeTransient // a random id cannot repeat; retry
 	}
-	return Token{}, fmt.Errorf("fetching a Cirro token: %w", failure(o, ans.apiError(nil), ans.retryAfter(c.now())))
+	return Token{}, fmt.Errorf("fetching a Cirro token: %w", failure(o, c.apiError(ans, nil), ans.retryAfter(c.now())))
 }
 
 // answer is one HTTP exchange.
@@ -243,41 +238,30 @@ type answer struct {
 }
 
 func (c *Client) post(ctx context.Context, path, requestID string, data []byte, token string) (answer, error) {
-	body, err := json.Marshal(Envelope{RequestID: requestID, RequestTime: c.now().Unix(), RequestData: data})
-	if err != nil {
-		return answer{}, fault.Permanent(fmt.Errorf("encoding the request envelope: %w", err))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, fault.Permanent(fmt.Errorf("building the request: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
+	r := partnerhttp.Request{Method: http.MethodPost, Path: path,
+		Body: Envelope{RequestID: requestID, RequestTime: c.now().Unix(), RequestData: data}}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		r.Header = http.Header{partnerhttp.HeaderAuthorization: {partnerhttp.BearerPrefix + token}}
 	}
-	resp, err := c.http.Do(req)
+	a, err := c.hc.Do(ctx, r)
 	if err != nil {
-		return answer{}, fault.Transient(fmt.Errorf("calling Cirro %s: %w", path, err), 0)
+		return answer{}, err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
-	if err != nil {
-		return answer{}, fault.Transient(fmt.Errorf("reading Cirro's answer to %s: %w", path, err), 0)
-	}
-	ans := answer{status: resp.StatusCode, header: resp.Header}
-	if len(raw) <= maxReply && json.Unmarshal(raw, &ans.reply) == nil {
+	ans := answer{status: a.Status, header: a.Header}
+	if !a.Cut && json.Unmarshal(a.Body, &ans.reply) == nil {
 		ans.hasReply = true
 	}
 	return ans, nil
 }
 
-func (a answer) apiError(c *Consignee) *APIError {
+// apiError describes a failed answer, with Cirro's message cleaned of
+// the consignee's values.
+func (c *Client) apiError(a answer, to *Consignee) *APIError {
 	e := &APIError{HTTPStatus: a.status}
 	switch {
 	case a.hasReply:
 		e.Code = a.reply.Code
-		e.Message = cleanMessage(a.reply.Message, c)
+		e.Message = c.hc.Clean(a.reply.Message, to.values()...)
 	case a.status >= 200 && a.status < 300:
 		e.Message = "the answer is not Cirro's JSON envelope"
 	default:

@@ -22,7 +22,7 @@ func TestNew(t *testing.T) {
 		want []string
 	}{
 		{"NamesEveryMissingSetting", cirro.Config{}, []string{"CIRRO_BASE_URL is not set", "CIRRO_APP_KEY is not set", "CIRRO_APP_TOKEN is not set"}},
-		{"RefusesARelativeURL", cirro.Config{BaseURL: "cirro.example.com", AppKey: "k", AppToken: "t"}, []string{"CIRRO_BASE_URL", "not an http(s) URL"}},
+		{"RefusesARelativeURL", cirro.Config{BaseURL: "cirro.example.com", AppKey: "k", AppToken: "t"}, []string{"CIRRO_BASE_URL is not an absolute http(s) URL"}},
 		{"RefusesNegativeTimeout", cirro.Config{BaseURL: "https://cirro.example.com", AppKey: "k", AppToken: "t", Timeout: -time.Second}, []string{"timeout -1s is negative"}},
 		{"RefusesNegativeRate", cirro.Config{BaseURL: "https://cirro.example.com", AppKey: "k", AppToken: "t", RatePerMinute: -1}, []string{"rate -1/min is negative"}},
 	}

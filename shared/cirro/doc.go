@@ -23,8 +23,8 @@
 //     CodeTokenInvalid drops the token, fetches a new one and is retried
 //     once with the same request_id.
 //   - No error carries consignee data: Cirro's message is included, but any
-//     consignee value it repeats is replaced by [redacted]. The package
-//     never logs.
+//     consignee value it repeats is replaced by [REDACTED]. The package
+//     never logs. The HTTP plumbing is package partnerhttp's.
 //
 // # Error classes
 //

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/popsockets/integration/shared/fault"
 )
@@ -92,53 +91,13 @@ func decide(status int, hasReply bool, code int) outcome {
 	}
 }
 
-const maxMessage = 300
-
-// cleanMessage makes Cirro's message safe to put in an error: any consignee
-// value it repeats is replaced, and it is cut to a sane length.
-func cleanMessage(msg string, c *Consignee) string {
-	msg = strings.TrimSpace(msg)
-	if c != nil {
-		msg = redact(msg, c.Name, c.Company, c.Phone, c.Email, c.Address1, c.Address2, c.Zipcode, c.City)
+// values lists the consignee's personal values, which no error may hold
+// (none for a nil consignee).
+func (c *Consignee) values() []string {
+	if c == nil {
+		return nil
 	}
-	if len(msg) > maxMessage {
-		cut := maxMessage
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "…"
-	}
-	return msg
-}
-
-// redact replaces every case-insensitive occurrence of each value (of three
-// characters or more) in msg.
-func redact(msg string, values ...string) string {
-	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if len(v) < 3 {
-			continue
-		}
-		lower, lv := strings.ToLower(msg), strings.ToLower(v)
-		if len(lower) != len(msg) || len(lv) != len(v) {
-			// Case folding changed byte lengths: fall back on exact matches.
-			msg = strings.ReplaceAll(msg, v, "[redacted]")
-			continue
-		}
-		var b strings.Builder
-		for {
-			i := strings.Index(lower, lv)
-			if i < 0 {
-				b.WriteString(msg)
-				break
-			}
-			b.WriteString(msg[:i])
-			b.WriteString("[redacted]")
-			msg, lower = msg[i+len(v):], lower[i+len(v):]
-		}
-		msg = b.String()
-	}
-	return msg
+	return []string{c.Name, c.Company, c.Phone, c.Email, c.Address1, c.Address2, c.Zipcode, c.City}
 }
 
 // failure builds the classified error for an answer that is not a success.
