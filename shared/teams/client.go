@@ -1,21 +1,19 @@
 package teams
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"golang.org/x/time/rate"
 
 	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/partnerhttp"
 )
 
 // Defaults.
@@ -46,13 +44,9 @@ type Config struct {
 
 // Client posts alerts. It is safe for concurrent use.
 type Client struct {
-	url      string
-	secrets  []string // what must never appear in an error
+	hc       *partnerhttp.Client
 	limiter  *rate.Limiter
 	maxBytes int
-	timeout  time.Duration
-	hc       *http.Client
-	now      func() time.Time
 }
 
 // New checks cfg and returns a client. It does no I/O. Its errors never
@@ -74,17 +68,24 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Timeout < 0:
 		return nil, errors.New("timeout for Teams must not be negative")
 	}
-	c := &Client{
-		url:      raw,
-		maxBytes: cfg.MaxCardBytes,
-		timeout:  cfg.Timeout,
-		hc:       cfg.HTTPClient,
-		now:      cfg.Now,
-	}
-	c.secrets = append(c.secrets, raw, u.RawQuery)
+	c := &Client{maxBytes: cfg.MaxCardBytes}
+	// The whole URL is the credential; any part of its query may be.
+	secrets := []string{raw, u.RawQuery}
 	for _, vs := range u.Query() {
-		c.secrets = append(c.secrets, vs...)
+		secrets = append(secrets, vs...)
 	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	c.hc = partnerhttp.New(partnerhttp.Config{
+		Partner:           "Teams",
+		BaseURL:           raw,
+		CredentialSetting: "TEAMS_WORKFLOW_URL",
+		Secrets:           secrets,
+		Timeout:           cfg.Timeout,
+		HTTPClient:        cfg.HTTPClient,
+		Now:               cfg.Now,
+	})
 	perSecond := cfg.RatePerSecond
 	if perSecond == 0 {
 		perSecond = DefaultRatePerSecond
@@ -92,15 +93,6 @@ func New(cfg Config) (*Client, error) {
 	c.limiter = rate.NewLimiter(rate.Limit(perSecond), 1)
 	if c.maxBytes == 0 {
 		c.maxBytes = DefaultMaxCardBytes
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	return c, nil
 }
@@ -122,47 +114,26 @@ func (c *Client) Post(ctx context.Context, a Alert) error {
 }
 
 func (c *Client) send(ctx context.Context, body []byte) error {
-	callCtx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(callCtx, http.MethodPost, c.url, bytes.NewReader(body))
+	a, err := c.hc.Do(ctx, partnerhttp.Request{Method: http.MethodPost, Body: body})
 	if err != nil {
-		return fault.Permanent(errors.New("building the request to the workflow URL failed"))
+		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the URL
-		}
-		msg := c.scrub(err.Error())
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return fault.Transient(fmt.Errorf("no answer within %s: %s", c.timeout, msg), 0)
-		}
-		if ctx.Err() != nil {
-			return fault.Transient(fmt.Errorf("reaching the workflow: %s: %w", msg, ctx.Err()), 0)
-		}
-		return fault.Transient(fmt.Errorf("reaching the workflow: %s", msg), 0)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	status := resp.StatusCode
-	if status >= 200 && status < 300 {
+	if a.OK() {
 		return nil
 	}
-	detail := c.detail(answer)
-	switch {
-	case status == http.StatusTooManyRequests:
-		return fault.Transient(fmt.Errorf("rate limit hit (HTTP 429)%s", detail), fault.RetryAfterHeader(resp.Header, c.now()))
-	case status == http.StatusRequestEntityTooLarge:
-		return fault.Permanent(fmt.Errorf("card refused as too large (HTTP 413, %d bytes)%s", len(body), detail))
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return fault.Transient(fmt.Errorf("credentials refused (HTTP %d; TEAMS_WORKFLOW_URL may be mid-rotation)%s", status, detail), 0)
-	case status == http.StatusRequestTimeout || status >= 500:
-		return fault.Transient(fmt.Errorf("workflow answered %d%s", status, detail), fault.RetryAfterHeader(resp.Header, c.now()))
+	detail := c.detail(a.Body)
+	var e error
+	switch a.Status {
+	case http.StatusTooManyRequests:
+		e = fmt.Errorf("rate limit hit (HTTP 429)%s", detail)
+	case http.StatusRequestEntityTooLarge:
+		e = fmt.Errorf("card refused as too large (HTTP 413, %d bytes)%s", len(body), detail)
 	default:
-		return fault.Permanent(fmt.Errorf("workflow answered %d%s", status, detail))
+		e = fmt.Errorf("workflow answered %d%s", a.Status, detail)
 	}
+	// 401/403 are "credentials refused", 429, 408 and 5xx transient with
+	// Retry-After; 413 and the rest of 4xx are permanent.
+	return c.hc.Failure(a, e)
 }
 
 // detail is ": <code>: <message>" from a Workflows error body
@@ -177,25 +148,5 @@ func (c *Client) detail(body []byte) string {
 	if json.Unmarshal(body, &e) != nil || (e.Error.Code == "" && e.Error.Message == "") {
 		return ""
 	}
-	s := strings.Trim(e.Error.Code+": "+e.Error.Message, ": ")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, c.scrub(s))
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200]) + "..."
-	}
-	return ": " + s
-}
-
-// scrub removes the URL and its query values from s.
-func (c *Client) scrub(s string) string {
-	for _, secret := range c.secrets {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
+	return ": " + c.hc.Clean(strings.Trim(e.Error.Code+": "+e.Error.Message, ": "))
 }

@@ -235,14 +235,14 @@ func TestPostFailuresAreClassifiedWithoutTheURL(t *testing.T) {
 		}, class: fault.ErrTransient, message: "credentials refused"},
 		{name: "BadRequestIsPermanent", prepare: func(s *teamstest.Server) { s.FailNext(400, 1) }, class: fault.ErrPermanent, message: "answered 400"},
 		{name: "TimeoutIsTransient", prepare: func(s *teamstest.Server) { s.Delay(time.Minute) },
-			config: func(c *teams.Config, _ *teamstest.Server) { c.Timeout = 50 * time.Millisecond }, class: fault.ErrTransient, message: "no answer within 50ms"},
+			config: func(c *teams.Config, _ *teamstest.Server) { c.Timeout = 50 * time.Millisecond }, class: fault.ErrTransient, message: "Teams did not answer within 50ms"},
 		{name: "ConnectionRefusedIsTransient", config: func(c *teams.Config, _ *teamstest.Server) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err == nil {
 				c.WorkflowURL = "http://" + l.Addr().String() + teamstest.WorkflowPath + "?sig=" + sig
 				_ = l.Close()
 			}
-		}, class: fault.ErrTransient, message: "reaching the workflow"},
+		}, class: fault.ErrTransient, message: "reaching Teams"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
