@@ -95,9 +95,12 @@ func New(cfg Config) (*Client, error) {
 		Partner:           "Cirro",
 		BaseURL:           base,
 		CredentialSetting: "CIRRO_APP_KEY/CIRRO_APP_TOKEN",
-		Timeout:           c.timeout,
-		HTTPClient:        cfg.HTTPClient,
-		Now:               c.now,
+		// Cirro may repeat what it was given in an error message; no
+		// error repeats a credential (the access token is added per call).
+		Secrets:    []string{cfg.AppKey, cfg.AppToken},
+		Timeout:    c.timeout,
+		HTTPClient: cfg.HTTPClient,
+		Now:        c.now,
 	})
 	if c.perMinute == 0 {
 		c.perMinute = DefaultRatePerMinute
@@ -235,6 +238,8 @@ type answer struct {
 	header   http.Header
 	reply    Reply
 	hasReply bool
+	// token is the access token the request carried ("" for none).
+	token string
 }
 
 func (c *Client) post(ctx context.Context, path, requestID string, data []byte, token string) (answer, error) {
@@ -247,7 +252,7 @@ func (c *Client) post(ctx context.Context, path, requestID string, data []byte, 
 	if err != nil {
 		return answer{}, err
 	}
-	ans := answer{status: a.Status, header: a.Header}
+	ans := answer{status: a.Status, header: a.Header, token: token}
 	if !a.Cut && json.Unmarshal(a.Body, &ans.reply) == nil {
 		ans.hasReply = true
 	}
@@ -255,13 +260,13 @@ func (c *Client) post(ctx context.Context, path, requestID string, data []byte, 
 }
 
 // apiError describes a failed answer, with Cirro's message cleaned of
-// the consignee's values.
+// the consignee's values and of every credential.
 func (c *Client) apiError(a answer, to *Consignee) *APIError {
 	e := &APIError{HTTPStatus: a.status}
 	switch {
 	case a.hasReply:
 		e.Code = a.reply.Code
-		e.Message = c.hc.Clean(a.reply.Message, to.values()...)
+		e.Message = c.hc.Clean(a.reply.Message, append(to.values(), a.token)...)
 	case a.status >= 200 && a.status < 300:
 		e.Message = "the answer is not Cirro's JSON envelope"
 	default:

@@ -3,6 +3,7 @@ package cirro_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -361,8 +362,31 @@ func TestToken(t *testing.T) {
 		_, err := c.CreateOrder(ctx, "id-1", b2cOrder("ORD-1"))
 		require.ErrorIs(t, err, cirro.ErrCredentials)
 		require.Equal(t, fault.ClassTransient, fault.ClassOf(err))
-		require.NotContains(t, err.Error(), "not-the-token", "never echo a secret")
+		require.NotContains(t, err.Error(), "not-the-token", "the fake repeats the app_token it got; the error must not")
+		require.NotContains(t, err.Error(), srv.AppKey())
+		require.Contains(t, err.Error(), "app_key [REDACTED] or app_token [REDACTED] is incorrect")
 		require.Zero(t, srv.CreateCalls())
+	})
+
+	t.Run("EchoedAccessTokenIsScrubbed", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+		srv.EchoCredentialsNext(http.StatusBadRequest, 1)
+		_, err := c.CreateOrder(ctx, "id-1", b2cOrder("ORD-1"))
+		require.Equal(t, fault.ClassPermanent, fault.ClassOf(err))
+		require.Contains(t, err.Error(), `Authorization "Bearer [REDACTED]" is not valid`)
+		require.NotRegexp(t, `[0-9a-f]{32}`, err.Error(), "no access token")
+	})
+
+	t.Run("EchoedTokenOnRefusalAfterRefreshIsScrubbed", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+		srv.EchoCredentialsNext(http.StatusUnauthorized, 2)
+		_, err := c.CreateOrder(ctx, "id-1", b2cOrder("ORD-1"))
+		require.ErrorIs(t, err, cirro.ErrCredentials)
+		require.Contains(t, err.Error(), `Authorization "Bearer [REDACTED]" is not valid`)
+		require.NotRegexp(t, `[0-9a-f]{32}`, err.Error(), "no access token")
+		require.Equal(t, 2, srv.TokenCalls())
 	})
 
 	t.Run("SlowTokenFetchIsBoundedByTheCaller", func(t *testing.T) {

@@ -22,9 +22,10 @@
 //     find it due share one fetch. A call answered with HTTP 401/403 or
 //     CodeTokenInvalid drops the token, fetches a new one and is retried
 //     once with the same request_id.
-//   - No error carries consignee data: Cirro's message is included, but any
-//     consignee value it repeats is replaced by [REDACTED]. The package
-//     never logs. The HTTP plumbing is package partnerhttp's.
+//   - No error carries consignee data or a credential: Cirro's message is
+//     included, but any consignee value, app_key, app_token or access token
+//     it repeats is replaced by [REDACTED]. The package never logs. The
+//     HTTP plumbing is package partnerhttp's.
 //
 // # Error classes
 //

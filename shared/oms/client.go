@@ -56,9 +56,11 @@ func New(cfg Config) (*Client, error) {
 		BaseURL:           base,
 		Header:            http.Header{HeaderAuthorization: {BearerPrefix + token}},
 		CredentialSetting: "OMS_API_TOKEN",
-		Timeout:           cfg.Timeout,
-		HTTPClient:        cfg.HTTPClient,
-		Now:               cfg.Now,
+		// OMS may repeat the token in an error body; no error repeats it.
+		Secrets:    []string{token},
+		Timeout:    cfg.Timeout,
+		HTTPClient: cfg.HTTPClient,
+		Now:        cfg.Now,
 	})}, nil
 }
 

@@ -409,3 +409,22 @@ func newRawServer(t *testing.T, h http.HandlerFunc) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+func TestErrorsNeverHoldTheToken(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusBadGateway} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			c, srv := setup(t, nil)
+			srv.AddOrder("ORD1", oms.StatePendingNAVRelease)
+			srv.EchoCredentialsNext(status, 1)
+			err := c.ReleaseFromNAV(t.Context(), "ORD1", "k")
+			require.Error(t, err)
+			require.NotContains(t, err.Error(), "tok-123456", "OMS echoed the token; the error must not")
+			require.Contains(t, err.Error(), `Authorization "Bearer [REDACTED]" is not valid`)
+			var e *oms.Error
+			require.ErrorAs(t, err, &e)
+			require.NotContains(t, e.Message, "tok-123456")
+		})
+	}
+}

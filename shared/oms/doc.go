@@ -20,7 +20,9 @@
 //     after the rotation succeeds.
 //   - Every call is bounded by Config.Timeout (default 20 s) inside the
 //     caller's ctx. Arguments are checked before any I/O.
-//   - The client never logs, and no error holds the token or personal data.
+//   - The client never logs, and no error holds the token or personal data,
+//     even when OMS repeats the token in its error body (it is replaced by
+//     [REDACTED]).
 //
 // # Assumptions
 //

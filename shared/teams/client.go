@@ -70,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{maxBytes: cfg.MaxCardBytes}
 	// The whole URL is the credential; any part of its query may be.
-	secrets := []string{raw, u.RawQuery}
+	secrets := []string{raw, u.Path, u.RawQuery}
 	for _, vs := range u.Query() {
 		secrets = append(secrets, vs...)
 	}

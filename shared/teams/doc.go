@@ -16,7 +16,8 @@
 //     401 and 403 are transient ("credentials refused": the URL may be
 //     mid-rotation), 413 and other 4xx are permanent.
 //   - The workflow URL is a secret (its sig parameter is the credential):
-//     no error holds it or any part of its query, and the client never logs.
+//     no error holds it, its path or any part of its query, even when the
+//     service repeats them in an error body, and the client never logs.
 //   - Every post is bounded by Config.Timeout (default 10 s) inside ctx.
 //
 // The payload is the documented Workflows shape: {"type":"message",

@@ -234,6 +234,8 @@ func TestPostFailuresAreClassifiedWithoutTheURL(t *testing.T) {
 			c.WorkflowURL = strings.Replace(s.URL(), sig, "b2xkLXNpZ25hdHVyZS1yb3RhdGVk", 1)
 		}, class: fault.ErrTransient, message: "credentials refused"},
 		{name: "BadRequestIsPermanent", prepare: func(s *teamstest.Server) { s.FailNext(400, 1) }, class: fault.ErrPermanent, message: "answered 400"},
+		{name: "EchoedURLIsScrubbed", prepare: func(s *teamstest.Server) { s.EchoCredentialsNext(401, 1) },
+			class: fault.ErrTransient, message: "the signature '[REDACTED]' of the request [REDACTED]?[REDACTED] is not valid"},
 		{name: "TimeoutIsTransient", prepare: func(s *teamstest.Server) { s.Delay(time.Minute) },
 			config: func(c *teams.Config, _ *teamstest.Server) { c.Timeout = 50 * time.Millisecond }, class: fault.ErrTransient, message: "Teams did not answer within 50ms"},
 		{name: "ConnectionRefusedIsTransient", config: func(c *teams.Config, _ *teamstest.Server) {

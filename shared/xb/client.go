@@ -56,9 +56,11 @@ func New(cfg Config) (*Client, error) {
 		BaseURL:           base,
 		Header:            http.Header{HeaderAPIKey: {key}},
 		CredentialSetting: "XB_API_KEY",
-		Timeout:           cfg.Timeout,
-		HTTPClient:        cfg.HTTPClient,
-		Now:               cfg.Now,
+		// XB may repeat the key in an error body; no error repeats it.
+		Secrets:    []string{key},
+		Timeout:    cfg.Timeout,
+		HTTPClient: cfg.HTTPClient,
+		Now:        cfg.Now,
 	})}, nil
 }
 

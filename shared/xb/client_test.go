@@ -275,3 +275,19 @@ func TestFakeValidates(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+func TestErrorsNeverHoldTheAPIKey(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusBadGateway} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			c, srv := setup(t, nil)
+			srv.EchoCredentialsNext(status, 1)
+			_, err := c.CreateOrder(t.Context(), order("ORD1"), "msg-1")
+			require.Error(t, err)
+			require.NotContains(t, err.Error(), "xb-key-123456", "XB echoed the key; the error must not")
+			require.Contains(t, err.Error(), `X-Api-Key "[REDACTED]" is not valid`)
+			require.Empty(t, srv.Orders())
+		})
+	}
+}

@@ -17,7 +17,8 @@
 //     refused": the API key may be mid-rotation.
 //   - Every call is bounded by Config.Timeout (default 20 s) inside the
 //     caller's ctx; the order is checked before any I/O.
-//   - The client never logs, and no error holds the API key.
+//   - The client never logs, and no error holds the API key, even when XB
+//     repeats it in its error body (it is replaced by [REDACTED]).
 //
 // # Assumptions
 //

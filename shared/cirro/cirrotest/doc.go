@@ -5,7 +5,8 @@
 // What it guarantees:
 //
 //   - It enforces what the client relies on: tokens are issued only for the
-//     configured app_key and app_token (CodeAuthFailed otherwise); a call
+//     configured app_key and app_token (CodeAuthFailed otherwise, with a
+//     message that repeats the app_key and app_token it got); a call
 //     with an unknown, revoked or expired token gets HTTP 401 with
 //     CodeTokenInvalid; a request_id is accepted once (CodeDuplicateRequest
 //     after, with the order_no); a reference_no holds one order
@@ -17,13 +18,14 @@
 //   - Orders on v1/order/create-b2b are recorded as B2B and called back
 //     with Order_type 70; others with Order_type 0.
 //   - Told answers apply to the order endpoints only and create nothing:
-//     FailNext, ThrottleNext and MalformNext (in the order they were told)
-//     answer before the token is checked, as a gateway would; RejectNext
-//     answers an authenticated request, as Cirro would. Delay holds every
-//     answer, token ones included, after the request was processed: a
-//     client that gives up still leaves the order created, as with a real
-//     lost answer. Every request is recorded (Calls, CreateCalls,
-//     TokenCalls). The plumbing is package fakeserver's.
+//     FailNext, ThrottleNext, MalformNext and EchoCredentialsNext (in the
+//     order they were told) answer before the token is checked, as a
+//     gateway would; RejectNext answers an authenticated request, as Cirro
+//     would. Delay holds every answer, token ones included, after the
+//     request was processed: a client that gives up still leaves the order
+//     created, as with a real lost answer. Every request is recorded
+//     (Calls, CreateCalls, TokenCalls). The plumbing is package
+//     fakeserver's.
 //   - Callbacks are signed with package webhook; the body and webhook-id of
 //     an (order, event) are fixed the first time it is sent, so a resend is
 //     byte-identical. Shipments carry a carrier, tracking numbers and cartons

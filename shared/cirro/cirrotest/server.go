@@ -240,6 +240,22 @@ func (s *Server) RejectNext(code int, message string) {
 	s.rejects = append(s.rejects, rejection{code: code, message: message})
 }
 
+// EchoCredentialsNext answers the next times order requests, before the
+// token is checked, with httpStatus and an envelope whose message repeats
+// the Authorization header received, as a careless gateway might, creating
+// nothing: the client must keep its tokens out of its errors all the same.
+// The code is CodeTokenInvalid for 401 and 403, CodeInvalidParameter
+// otherwise.
+func (s *Server) EchoCredentialsNext(httpStatus, times int) {
+	code := cirro.CodeInvalidParameter
+	if httpStatus == http.StatusUnauthorized || httpStatus == http.StatusForbidden {
+		code = cirro.CodeTokenInvalid
+	}
+	s.front.TellFunc(times, func(r *http.Request, _ []byte) fakeserver.Answer {
+		return envelope(httpStatus, code, fmt.Sprintf("request refused: Authorization %q is not valid", r.Header.Get("Authorization")), nil)
+	})
+}
+
 // Delay holds every following answer for d (0 to stop), after the request
 // was processed; a caller that gives up earlier is let go.
 func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }
@@ -329,7 +345,9 @@ func (s *Server) token(_ *http.Request, body []byte) fakeserver.Answer {
 		return envelope(http.StatusBadRequest, cirro.CodeMissingField, "missing required field: app_key or app_token", nil)
 	}
 	if req.AppKey != s.cfg.AppKey || req.AppToken != s.cfg.AppToken {
-		return envelope(http.StatusOK, cirro.CodeAuthFailed, "app_key or app_token is incorrect", nil)
+		// As some APIs do, the refusal repeats what it was given.
+		return envelope(http.StatusOK, cirro.CodeAuthFailed,
+			fmt.Sprintf("app_key %s or app_token %s is incorrect", req.AppKey, req.AppToken), nil)
 	}
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])

@@ -15,7 +15,8 @@
 //   - It records every request (Calls), every applied transition
 //     (Effects: one per change, so a test can assert "one confirmation")
 //     and each order's journey; it can be told to fail (FailNext),
-//     answer anything (RejectNext) or be slow (Delay). Told answers make
+//     answer anything (RejectNext), repeat the token it got in an error
+//     (EchoCredentialsNext) or be slow (Delay). Told answers make
 //     no effect and are not remembered for their key.
 //   - Requester sends the same bytes for a resend of the same request,
 //     under a webhook-id stable per order and warehouse (WebhookID).

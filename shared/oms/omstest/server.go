@@ -169,6 +169,17 @@ func (s *Server) RejectNext(status int, body string) {
 	s.front.Tell(fakeserver.Answer{Status: status, Body: []byte(body)}, 1)
 }
 
+// EchoCredentialsNext answers the next times requests with status and a
+// WireError whose message repeats the Authorization header received, as a
+// careless partner might, with no effect: the client must keep its token
+// out of its errors all the same.
+func (s *Server) EchoCredentialsNext(status, times int) {
+	s.front.TellFunc(times, func(r *http.Request, _ []byte) fakeserver.Answer {
+		return fakeserver.JSON(status, oms.WireError{Code: oms.CodeUnauthorized,
+			Message: fmt.Sprintf("%s %q is not valid", oms.HeaderAuthorization, r.Header.Get(oms.HeaderAuthorization))})
+	})
+}
+
 // Delay holds every following answer for d (0 to stop); a caller that
 // gives up earlier is let go, and its request has no effect.
 func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }

@@ -10,6 +10,7 @@
 //     a message with an Adaptive Card attachment gets 400. Accepted posts
 //     get 202 and an empty body.
 //   - It records every accepted card (Cards) and every request's size and
-//     status (Calls), and can be told to fail (FailNext) or be slow (Delay);
-//     told answers accept nothing.
+//     status (Calls), and can be told to fail (FailNext), to repeat the
+//     URL's sig in an error (EchoCredentialsNext) or be slow (Delay); told
+//     answers accept nothing.
 package teamstest

@@ -114,6 +114,17 @@ func (s *Server) FailNext(status, times int) {
 	s.front.Tell(fakeserver.Failure(status, failure("Injected", fmt.Sprintf("teamstest: told to fail with %d", status))), times)
 }
 
+// EchoCredentialsNext answers the next times requests with status and a
+// Workflows error whose message repeats the request's path and query (sig
+// included), as a careless service might, accepting nothing: the client
+// must keep the URL out of its errors all the same.
+func (s *Server) EchoCredentialsNext(status, times int) {
+	s.front.TellFunc(times, func(r *http.Request, _ []byte) fakeserver.Answer {
+		return fakeserver.Answer{Status: status, Body: failure("DirectApiInvalidAuthorizationSignature",
+			fmt.Sprintf("the signature '%s' of the request %s is not valid", r.URL.Query().Get("sig"), r.URL.RequestURI()))}
+	})
+}
+
 // Delay holds every following answer for d (0 to stop); a caller that
 // gives up earlier is let go, and nothing is accepted.
 func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }

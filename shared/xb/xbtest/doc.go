@@ -11,7 +11,8 @@
 //     answers an order number created under another key with 409
 //     order_exists.
 //   - It records every request (Calls) and every created order (Orders),
-//     and can be told to fail (FailNext), answer anything (RejectNext) or
-//     be slow (Delay). Told answers create nothing and are not remembered
+//     and can be told to fail (FailNext), answer anything (RejectNext),
+//     repeat the API key it got in an error (EchoCredentialsNext) or be
+//     slow (Delay). Told answers create nothing and are not remembered
 //     for their key, so a retry after them proceeds.
 package xbtest

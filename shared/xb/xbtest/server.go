@@ -108,6 +108,17 @@ func (s *Server) RejectNext(status int, body string) {
 	s.front.Tell(fakeserver.Answer{Status: status, Body: []byte(body)}, 1)
 }
 
+// EchoCredentialsNext answers the next times requests with status and a
+// WireError whose message repeats the API key received, as a careless
+// partner might, creating nothing: the client must keep its key out of its
+// errors all the same.
+func (s *Server) EchoCredentialsNext(status, times int) {
+	s.front.TellFunc(times, func(r *http.Request, _ []byte) fakeserver.Answer {
+		return fakeserver.JSON(status, xb.WireError{Code: xb.CodeUnauthorized,
+			Message: fmt.Sprintf("%s %q is not valid", xb.HeaderAPIKey, r.Header.Get(xb.HeaderAPIKey))})
+	})
+}
+
 // Delay holds every following answer for d (0 to stop); a caller that
 // gives up earlier is let go, and its request creates nothing.
 func (s *Server) Delay(d time.Duration) { s.front.Delay(d) }
