@@ -13,7 +13,12 @@ import (
 	"time"
 
 	"github.com/popsockets/integration/shared/cirro"
+	"github.com/popsockets/integration/shared/fakeserver"
 )
+
+// HeaderFunctionsKey is the Functions host's key header, sent with
+// Callback.FunctionKey.
+const HeaderFunctionsKey = fakeserver.HeaderFunctionsKey
 
 // The callback events, which are also the last path segment they are sent to.
 const (
@@ -183,6 +188,9 @@ func (s *Server) post(ctx context.Context, url, id string, body []byte) (int, er
 		return 0, fmt.Errorf("building the request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if key := s.cfg.Callback.FunctionKey; key != "" {
+		req.Header.Set(HeaderFunctionsKey, key)
+	}
 	if err := s.signer.Sign(req.Header, id, s.cfg.Now(), body); err != nil {
 		return 0, err
 	}

@@ -27,6 +27,8 @@ type received struct {
 	id   string
 	body []byte
 	at   time.Time
+	// functionKey is the x-functions-key header.
+	functionKey string
 }
 
 // receiver plays our webhook endpoint: it verifies every request with
@@ -61,7 +63,8 @@ func newReceiver(t *testing.T, secret string, now func() time.Time, failFirst in
 			http.Error(w, "not now", http.StatusInternalServerError)
 			return
 		}
-		rc.got = append(rc.got, received{path: r.URL.Path, id: got.ID, body: body, at: got.Timestamp})
+		rc.got = append(rc.got, received{path: r.URL.Path, id: got.ID, body: body, at: got.Timestamp,
+			functionKey: r.Header.Get(cirrotest.HeaderFunctionsKey)})
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(rc.Close)
@@ -165,6 +168,23 @@ func TestCallbacks(t *testing.T) {
 		require.True(t, validSSCC(box.SSCCCode), box.SSCCCode)
 		require.Equal(t, cirro.Decimal("0.66"), box.Weight)
 		require.Equal(t, []cirro.BoxItem{{SKU: "A", Quantity: 2}, {SKU: "B", Quantity: 1}}, box.Items)
+	})
+
+	t.Run("FunctionKeyIsSentWhenSet", func(t *testing.T) {
+		t.Parallel()
+		for _, key := range []string{"fk-cirro-123", ""} {
+			srv, c, rc := fixture(t, cirrotest.Callback{FunctionKey: key}, 0)
+			_, err := c.CreateOrder(ctx, "id-fk", order("ORD-FK", "UPS_GROUND"))
+			require.NoError(t, err)
+			require.NoError(t, srv.SendAcceptance(ctx, "ORD-FK"))
+			require.NoError(t, srv.SendShipment(ctx, "ORD-FK"))
+			got, refused := rc.received()
+			require.Empty(t, refused)
+			require.Len(t, got, 2)
+			for _, g := range got {
+				require.Equal(t, key, g.functionKey, "%s with key %q", g.path, key)
+			}
+		}
 	})
 
 	t.Run("B2BShipmentIsOrderType70WithCartonsAndDispatch", func(t *testing.T) {

@@ -26,7 +26,8 @@
 //     created, as with a real lost answer. Every request is recorded
 //     (Calls, CreateCalls, TokenCalls). The plumbing is package
 //     fakeserver's.
-//   - Callbacks are signed with package webhook; the body and webhook-id of
+//   - Callbacks are signed with package webhook, and carry x-functions-key
+//     when Callback.FunctionKey is set; the body and webhook-id of
 //     an (order, event) are fixed the first time it is sent, so a resend is
 //     byte-identical. Shipments carry a carrier, tracking numbers and cartons
 //     with valid SSCC-18 codes. Sends are retried a few times on failure.

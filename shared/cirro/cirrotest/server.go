@@ -55,6 +55,10 @@ type Callback struct {
 	BaseURL string
 	// Secret signs the callbacks, whsec_<base64> (default DefaultSecret).
 	Secret string
+	// FunctionKey, when set, is sent as x-functions-key
+	// (fakeserver.HeaderFunctionsKey), as the Functions host requires of
+	// calls to a function with authLevel "function".
+	FunctionKey string
 	// With Auto, the fake sends the acceptance AcceptDelay after accepting
 	// an order, and the shipment ShipDelay after that, by itself; a
 	// shipment follows only an acceptance that was delivered.
