@@ -109,6 +109,7 @@ func New(cfg Config) (*Client, error) {
 	c.limiters = map[string]*rate.Limiter{
 		PathCreateOrder:    newLimiter(c.perMinute),
 		PathCreateB2BOrder: newLimiter(c.perMinute),
+		PathGetOrder:       newLimiter(c.perMinute),
 	}
 	c.tokens = &tokenCache{fetch: c.fetchToken, now: c.now, timeout: c.timeout}
 	return c, nil
@@ -166,19 +167,81 @@ func (c *Client) create(ctx context.Context, path, requestID string, order any, 
 		// Only label_template or carton_list can fail: they are not JSON.
 		return Created{}, fault.Permanent(fmt.Errorf("encoding the order: %w", err))
 	}
+	ans, o, err := c.call(ctx, path, requestID, data, consignee)
+	if err != nil {
+		return Created{}, err
+	}
+	switch o {
+	case outcomeOK:
+		var d CreateReply
+		if err := json.Unmarshal(ans.reply.Data, &d); err != nil || d.OrderNo == "" {
+			return Created{}, fault.Transient(errors.New("cirro accepted the order but sent no order_no"), 0)
+		}
+		return Created{OrderNo: d.OrderNo}, nil
+	case outcomeDuplicate:
+		var d CreateReply
+		_ = json.Unmarshal(ans.reply.Data, &d) // the number is a courtesy; it may be absent
+		return Created{OrderNo: d.OrderNo, Duplicate: true}, nil
+	default:
+		// "not found" is no answer to a create: retry, dead-letter if it persists.
+		return Created{}, failure(outcomeTransient, c.apiError(ans, consignee), 0)
+	}
+}
+
+// LookupOrder asks Cirro for the order whose reference_no is referenceNo
+// (the OMS order id), for a retry whose earlier attempt's outcome is not
+// known (a timeout, a crash): if Cirro has the order, found is true and
+// Created holds Cirro's order number, with Duplicate true (the order was
+// made before; this call made nothing); if not, found is false and the
+// caller creates it, with the same request id as before. Errors are
+// classified as CreateOrder's are. A lookup changes nothing, so its
+// request_id is random, and it has its own rate budget.
+func (c *Client) LookupOrder(ctx context.Context, referenceNo string) (Created, bool, error) {
+	if strings.TrimSpace(referenceNo) == "" {
+		return Created{}, false, fault.Permanentf("looking up a Cirro order: no reference_no")
+	}
+	data, err := json.Marshal(OrderQuery{ReferenceNo: referenceNo})
+	if err != nil {
+		return Created{}, false, fault.Permanent(fmt.Errorf("looking up Cirro order %s: encoding the query: %w", referenceNo, err))
+	}
+	ans, o, err := c.call(ctx, PathGetOrder, randomID(), data, nil)
+	if err != nil {
+		return Created{}, false, fmt.Errorf("looking up Cirro order %s: %w", referenceNo, err)
+	}
+	switch o {
+	case outcomeOK:
+		var d OrderInfo
+		if err := json.Unmarshal(ans.reply.Data, &d); err != nil || d.OrderNo == "" {
+			return Created{}, false, fault.Transient(fmt.Errorf("looking up Cirro order %s: cirro found it but sent no order_no", referenceNo), 0)
+		}
+		return Created{OrderNo: d.OrderNo, Duplicate: true}, true, nil
+	case outcomeNotFound:
+		return Created{}, false, nil
+	default:
+		// A duplicate request_id cannot happen with a random one: retry.
+		return Created{}, false, fmt.Errorf("looking up Cirro order %s: %w", referenceNo, failure(outcomeTransient, c.apiError(ans, nil), 0))
+	}
+}
+
+// call sends one order request on path with a valid token, within the
+// timeout and the path's rate budget. If Cirro refuses the token, it
+// fetches a new one and sends the request once more with the same
+// request_id. An answer that is a success, a duplicate or "not found"
+// comes back with its outcome; any other is a classified error.
+func (c *Client) call(ctx context.Context, path, requestID string, data []byte, consignee *Consignee) (answer, outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	if err := c.limiters[path].Wait(ctx); err != nil {
-		return Created{}, fault.Transient(fmt.Errorf("waiting for the %d requests/min budget: %w", c.perMinute, err), 0)
+		return answer{}, 0, fault.Transient(fmt.Errorf("waiting for the %d requests/min budget: %w", c.perMinute, err), 0)
 	}
 	for attempt := 1; ; attempt++ {
 		token, err := c.tokens.get(ctx)
 		if err != nil {
-			return Created{}, err
+			return answer{}, 0, err
 		}
 		ans, err := c.post(ctx, path, requestID, data, token)
 		if err != nil {
-			return Created{}, err
+			return answer{}, 0, err
 		}
 		o := decide(ans.status, ans.hasReply, ans.reply.Code)
 		if o == outcomeReauth {
@@ -189,19 +252,18 @@ func (c *Client) create(ctx context.Context, path, requestID string, order any, 
 			o = outcomeCredentials // refused even with a fresh token
 		}
 		switch o {
-		case outcomeOK:
-			var d CreateReply
-			if err := json.Unmarshal(ans.reply.Data, &d); err != nil || d.OrderNo == "" {
-				return Created{}, fault.Transient(errors.New("cirro accepted the order but sent no order_no"), 0)
-			}
-			return Created{OrderNo: d.OrderNo}, nil
-		case outcomeDuplicate:
-			var d CreateReply
-			_ = json.Unmarshal(ans.reply.Data, &d) // the number is a courtesy; it may be absent
-			return Created{OrderNo: d.OrderNo, Duplicate: true}, nil
+		case outcomeOK, outcomeDuplicate, outcomeNotFound:
+			return ans, o, nil
 		}
-		return Created{}, failure(o, c.apiError(ans, consignee), ans.retryAfter(c.now()))
+		return answer{}, o, failure(o, c.apiError(ans, consignee), ans.retryAfter(c.now()))
 	}
+}
+
+// randomID is a request_id for a request that needs no idempotency.
+func randomID() string {
+	var id [16]byte
+	_, _ = rand.Read(id[:]) // never fails
+	return hex.EncodeToString(id[:])
 }
 
 // fetchToken exchanges the app credentials for an access token.
@@ -210,9 +272,7 @@ func (c *Client) fetchToken(ctx context.Context) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("encoding the token request: %w", err)
 	}
-	var id [16]byte
-	_, _ = rand.Read(id[:]) // never fails
-	ans, err := c.post(ctx, PathToken, hex.EncodeToString(id[:]), data, "")
+	ans, err := c.post(ctx, PathToken, randomID(), data, "")
 	if err != nil {
 		return Token{}, fmt.Errorf("fetching a Cirro token: %w", err)
 	}

@@ -446,3 +446,132 @@ func TestRateLimit(t *testing.T) {
 	_, err = c.CreateB2BOrder(context.Background(), "id-3", b2bOrder("ORD-3", "PO-3"))
 	require.NoError(t, err)
 }
+
+func TestLookupOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("FindsTheOrderCreatedBeforeTheAnswerWasLost", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, func(cfg *cirro.Config) { cfg.Timeout = time.Second })
+		var err error
+		for range 5 { // a token in hand first, as in LostAnswerRetriedIsDuplicate
+			if _, err = c.CreateOrder(ctx, "warm-up", b2cOrder("ORD-0")); err == nil {
+				break
+			}
+		}
+		require.NoError(t, err)
+		srv.Delay(time.Minute)
+		_, err = c.CreateOrder(ctx, cirro.RequestID("order/create", "ORD-1"), b2cOrder("ORD-1"))
+		require.ErrorIs(t, err, context.DeadlineExceeded, "the outcome is unknown")
+		srv.Delay(0)
+
+		got, found, err := c.LookupOrder(ctx, "ORD-1")
+		require.NoError(t, err)
+		require.True(t, found)
+		orders := srv.Orders()
+		require.Len(t, orders, 2)
+		require.Equal(t, cirro.Created{OrderNo: orders[1].OrderNo, Duplicate: true}, got, "Cirro's real order number")
+		again, found, err := c.LookupOrder(ctx, "ORD-1")
+		require.NoError(t, err, "a lookup's request_id is fresh each time")
+		require.True(t, found)
+		require.Equal(t, got, again)
+		require.Equal(t, 2, srv.LookupCalls())
+		require.Len(t, srv.Orders(), 2, "a lookup creates nothing")
+	})
+
+	t.Run("FindsB2BOrdersToo", func(t *testing.T) {
+		t.Parallel()
+		c, _, _ := pair(t, cirrotest.Config{}, nil)
+		created, err := c.CreateB2BOrder(ctx, "id-b2b", b2bOrder("ORD-2", "PO-2"))
+		require.NoError(t, err)
+		got, found, err := c.LookupOrder(ctx, "ORD-2")
+		require.NoError(t, err)
+		require.True(t, found)
+		require.Equal(t, created.OrderNo, got.OrderNo)
+	})
+
+	t.Run("UnknownReferenceIsNotFoundWithoutError", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+		got, found, err := c.LookupOrder(ctx, "ORD-NONE")
+		require.NoError(t, err)
+		require.False(t, found)
+		require.Zero(t, got)
+		created, err := c.CreateOrder(ctx, "id-3", b2cOrder("ORD-NONE"))
+		require.NoError(t, err, "so the caller creates it")
+		require.False(t, created.Duplicate)
+		require.Len(t, srv.Orders(), 1)
+	})
+
+	t.Run("EmptyReferenceIsPermanentWithoutACall", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+		_, _, err := c.LookupOrder(ctx, " ")
+		require.Equal(t, fault.ClassPermanent, fault.ClassOf(err))
+		require.Zero(t, srv.LookupCalls())
+		require.Zero(t, srv.TokenCalls())
+	})
+
+	t.Run("FailuresAreClassifiedAsCreatesAre", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+
+		srv.FailNext(http.StatusBadGateway, 1)
+		_, found, err := c.LookupOrder(ctx, "ORD-4")
+		require.False(t, found)
+		require.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+		require.ErrorContains(t, err, "looking up Cirro order ORD-4: cirro answered HTTP 502")
+
+		srv.ThrottleNext(3 * time.Second)
+		_, _, err = c.LookupOrder(ctx, "ORD-4")
+		d, ok := fault.RetryAfter(err)
+		require.True(t, ok)
+		require.Equal(t, 3*time.Second, d)
+
+		srv.RejectNext(cirro.CodeInvalidParameter, "reference_no is malformed")
+		_, _, err = c.LookupOrder(ctx, "ORD-4")
+		require.Equal(t, fault.ClassPermanent, fault.ClassOf(err))
+		require.ErrorContains(t, err, "reference_no is malformed")
+
+		srv.RejectNext(cirro.CodeSystemBusy, "system busy")
+		_, _, err = c.LookupOrder(ctx, "ORD-4")
+		require.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+
+		srv.MalformNext()
+		_, _, err = c.LookupOrder(ctx, "ORD-4")
+		require.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+
+		srv.RejectNext(cirro.CodeDuplicateRequest, "request_id has already been used")
+		_, found, err = c.LookupOrder(ctx, "ORD-4")
+		require.False(t, found)
+		require.Equal(t, fault.ClassTransient, fault.ClassOf(err), "a random id cannot repeat: retry")
+
+		srv.EchoCredentialsNext(http.StatusBadRequest, 1)
+		_, _, err = c.LookupOrder(ctx, "ORD-4")
+		require.Equal(t, fault.ClassPermanent, fault.ClassOf(err))
+		require.NotRegexp(t, `[0-9a-f]{32}`, err.Error(), "no access token")
+	})
+
+	t.Run("RevokedTokenIsRefreshedOnce", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+		_, err := c.CreateOrder(ctx, "id-5", b2cOrder("ORD-5"))
+		require.NoError(t, err)
+		srv.RevokeTokens()
+		_, found, err := c.LookupOrder(ctx, "ORD-5")
+		require.NoError(t, err)
+		require.True(t, found)
+		require.Equal(t, 2, srv.TokenCalls())
+		require.Equal(t, 2, srv.LookupCalls(), "one 401, then the retry")
+	})
+
+	t.Run("ANotFoundAnswerToACreateIsTransient", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := pair(t, cirrotest.Config{}, nil)
+		srv.RejectNext(cirro.CodeOrderNotFound, "order does not exist")
+		_, err := c.CreateOrder(ctx, "id-6", b2cOrder("ORD-6"))
+		require.Equal(t, fault.ClassTransient, fault.ClassOf(err))
+		require.ErrorContains(t, err, "code 20006: order does not exist")
+	})
+}

@@ -10,12 +10,17 @@ import "time"
 // ---------------------------------------------------------------------------
 
 // Endpoint paths, relative to Config.BaseURL. (Assumption: the B2B path
-// v1/order/create-b2b is from the customer's notes; the token and B2C paths
-// follow the same form.)
+// v1/order/create-b2b is from the customer's notes; the token, B2C and
+// lookup paths follow the same form.)
 const (
 	PathToken          = "/v1/auth/token"
 	PathCreateOrder    = "/v1/order/create"
 	PathCreateB2BOrder = "/v1/order/create-b2b"
+	// PathGetOrder looks an order up by reference_no (assumption): POST
+	// with the usual envelope, request_data OrderQuery {reference_no};
+	// data OrderInfo {order_no, reference_no, status} when Cirro has the
+	// order (B2C or B2B alike), CodeOrderNotFound when it does not.
+	PathGetOrder = "/v1/order/get"
 )
 
 // Response codes in the reply envelope. 0 is documented; every other number
@@ -53,6 +58,9 @@ const (
 	// exists (the "conflict" of the Camel runbook): the client reports
 	// success with Created.Duplicate.
 	CodeReferenceExists = 20005
+	// CodeOrderNotFound answers a lookup of a reference_no Cirro has no
+	// order for (HTTP 200, or 404): LookupOrder reports found = false.
+	CodeOrderNotFound = 20006
 )
 
 // codeClass is the decision for each known code; unknown codes fall back on
@@ -69,6 +77,7 @@ var codeClass = map[int]outcome{
 	CodeInvalidShippingMethod: outcomePermanent,
 	CodeUnknownSKU:            outcomePermanent,
 	CodeReferenceExists:       outcomeDuplicate,
+	CodeOrderNotFound:         outcomeNotFound,
 }
 
 // Values of SendOrder.Status. (Assumption: Cirro's acceptance and shipment
@@ -77,6 +86,11 @@ const (
 	StatusAccepted = "accepted"
 	StatusShipped  = "shipped"
 )
+
+// StatusCreated is OrderInfo.Status of an order Cirro holds but has not yet
+// accepted. (Assumption: a lookup reports the order's state in the
+// SendOrder values, with "created" before them.)
+const StatusCreated = "created"
 
 // tokenRefreshMargin is how long before expired_at the client fetches a new
 // token (at most half the token's lifetime).

@@ -10,6 +10,10 @@
 //     already has the order (the request_id was used, or an order with the
 //     reference_no exists), CreateOrder returns Created{Duplicate: true} and
 //     no error: the effect the caller wanted has already happened.
+//   - LookupOrder finds an order by its reference_no (the OMS order id), so
+//     that a retry whose earlier attempt's outcome is unknown can record
+//     Cirro's real order number before creating anything again; "not
+//     found" is found = false and no error. It changes nothing at Cirro.
 //   - The client never retries a failed call by itself, except once after a
 //     401 (see below): retrying is the host's job, by redelivering the
 //     message. Every failure is classified with package fault, so the
@@ -39,7 +43,8 @@
 //	  or code 0 without order_no                     turns it into a Duplicate)
 //	2xx with an unknown non-zero code              transient (dead-lettered if it persists)
 //	CodeDuplicateRequest, CodeReferenceExists,     success, Created.Duplicate = true
-//	  HTTP 409 without a known code
+//	  HTTP 409 without a known code                  (transient on a lookup: its id is random)
+//	CodeOrderNotFound on a lookup                  found = false, no error (transient on a create)
 //	CodeMissingField, CodeInvalidParameter,        fault.Permanent, with Cirro's message
 //	  CodeInvalidShippingMethod, CodeUnknownSKU,
 //	  HTTP 400, 422 and other 4xx
@@ -57,7 +62,13 @@
 // types.go (field names); change them there when the spec arrives:
 //
 //   - Paths: token POST /v1/auth/token; B2C POST /v1/order/create; B2B POST
-//     /v1/order/create-b2b (this one is from the customer's notes).
+//     /v1/order/create-b2b (this one is from the customer's notes); lookup
+//     POST /v1/order/get.
+//   - Lookup request_data is {reference_no}; data is {order_no,
+//     reference_no, status} (status "created", "accepted" or "shipped"),
+//     for B2C and B2B orders alike; an unknown reference_no answers code
+//     20006. Its request_id is random: a read needs no idempotency, and if
+//     Cirro burns ids of reads too, a fixed one would fail the second read.
 //   - Token request_data is {app_key, app_token}; data is {access_token,
 //     expired_at} with expired_at in Unix seconds; the token goes in
 //     "Authorization: Bearer". The token request's own request_id is random.
@@ -65,7 +76,7 @@
 //     token invalid or expired, 10003 request_id already used, 10004 rate
 //     limited, 10005 system busy, 20001 missing required field, 20002 invalid
 //     parameter, 20003 unknown shipping method, 20004 unknown SKU, 20005
-//     reference_no already exists.
+//     reference_no already exists, 20006 no order with that reference_no.
 //   - A create answers data {order_no}; a duplicate may repeat the order_no.
 //   - Cirro records a request_id only when it accepted the request, so a
 //     reused id means the order exists. If Cirro also burns ids of refused

@@ -51,6 +51,7 @@ const (
 	outcomeDuplicate
 	outcomeReauth      // refresh the token and retry once
 	outcomeCredentials // our app_key/app_token were refused
+	outcomeNotFound    // a lookup found no such order
 )
 
 // decide classifies an answer that carried a reply envelope (or none, when

@@ -90,6 +90,20 @@ type Token struct {
 	ExpiredAt int64 `json:"expired_at"`
 }
 
+// OrderQuery is the request_data of a lookup (POST v1/order/get).
+type OrderQuery struct {
+	ReferenceNo string `json:"reference_no"`
+}
+
+// OrderInfo is the data of a lookup reply (assumption: the order number,
+// the reference and a status such as StatusCreated, StatusAccepted or
+// StatusShipped).
+type OrderInfo struct {
+	OrderNo     string `json:"order_no"`
+	ReferenceNo string `json:"reference_no"`
+	Status      string `json:"status,omitempty"`
+}
+
 // CreateReply is the data of a create reply (assumption: Cirro answers
 // with the order number it assigned).
 type CreateReply struct {

@@ -13,6 +13,13 @@ const (
 )
 
 // PathOrders is POSTed to create an order, relative to XB_BASE_URL.
+//
+// There is deliberately no lookup (a GET /orders/{orderNo} is plausible):
+// XB keeps the order under our order number, and a retried CreateOrder
+// whose earlier outcome is unknown already learns it, as a replay of the
+// Idempotency-Key (200 with the first body) or, past the key's lifetime,
+// as 409 order_exists with the orderNo. A lookup would add a call and an
+// assumption, and tell the flow nothing more.
 const PathOrders = "/orders"
 
 // Error codes XB answers with, in WireError.Code.

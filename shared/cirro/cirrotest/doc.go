@@ -17,6 +17,10 @@
 //     are HTTP 200 with the code, as Cirro-style APIs answer.
 //   - Orders on v1/order/create-b2b are recorded as B2B and called back
 //     with Order_type 70; others with Order_type 0.
+//   - v1/order/get answers from the orders it holds, B2C and B2B, by
+//     reference_no (CodeOrderNotFound for none), with the status it last
+//     called back ("created" before any). Its request_ids are not
+//     remembered: a lookup changes nothing.
 //   - Told answers apply to the order endpoints only and create nothing:
 //     FailNext, ThrottleNext, MalformNext and EchoCredentialsNext (in the
 //     order they were told) answer before the token is checked, as a

@@ -182,6 +182,11 @@ func NewServer(cfg Config) *Server {
 
 // isOrderPath reports whether path is one of the order endpoints.
 func isOrderPath(path string) bool {
+	return isCreatePath(path) || path == cirro.PathGetOrder
+}
+
+// isCreatePath reports whether path creates orders.
+func isCreatePath(path string) bool {
 	return path == cirro.PathCreateOrder || path == cirro.PathCreateB2BOrder
 }
 
@@ -290,7 +295,12 @@ func (s *Server) Calls() []fakeserver.Call { return s.front.Calls() }
 
 // CreateCalls is how many create requests arrived, whatever their answer.
 func (s *Server) CreateCalls() int {
-	return s.count(isOrderPath)
+	return s.count(isCreatePath)
+}
+
+// LookupCalls is how many lookup requests arrived, whatever their answer.
+func (s *Server) LookupCalls() int {
+	return s.count(func(path string) bool { return path == cirro.PathGetOrder })
 }
 
 // TokenCalls is how many token requests arrived, whatever their answer.
@@ -328,6 +338,8 @@ func (s *Server) serve(r *http.Request, body []byte) fakeserver.Answer {
 		route = func(r *http.Request, b []byte) fakeserver.Answer { return s.create(r, b, false) }
 	case cirro.PathCreateB2BOrder:
 		route = func(r *http.Request, b []byte) fakeserver.Answer { return s.create(r, b, true) }
+	case cirro.PathGetOrder:
+		route = s.lookup
 	default:
 		return fakeserver.Answer{Status: http.StatusNotFound, Body: []byte("404 page not found")}
 	}
@@ -365,14 +377,8 @@ func (s *Server) create(r *http.Request, body []byte, b2b bool) fakeserver.Answe
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if exp, known := s.tokens[tok]; !ok || !known || !s.cfg.Now().Before(exp) {
-		return envelope(http.StatusUnauthorized, cirro.CodeTokenInvalid, "access token is invalid or expired", nil)
-	}
-	if len(s.rejects) > 0 {
-		rj := s.rejects[0]
-		s.rejects = s.rejects[1:]
-		return envelope(http.StatusOK, rj.code, rj.message, nil)
+	if a, refused := s.refuse(r); refused {
+		return a
 	}
 
 	var env cirro.Envelope
@@ -433,6 +439,53 @@ func (s *Server) create(r *http.Request, body []byte, b2b bool) fakeserver.Answe
 		go s.auto(o.ReferenceNo)
 	}
 	return envelope(http.StatusOK, cirro.CodeOK, "success", cirro.CreateReply{OrderNo: rec.OrderNo})
+}
+
+// refuse answers an order request whose token is not valid, or that was
+// told to be rejected; s.mu is held.
+func (s *Server) refuse(r *http.Request) (fakeserver.Answer, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if exp, known := s.tokens[tok]; !ok || !known || !s.cfg.Now().Before(exp) {
+		return envelope(http.StatusUnauthorized, cirro.CodeTokenInvalid, "access token is invalid or expired", nil), true
+	}
+	if len(s.rejects) > 0 {
+		rj := s.rejects[0]
+		s.rejects = s.rejects[1:]
+		return envelope(http.StatusOK, rj.code, rj.message, nil), true
+	}
+	return fakeserver.Answer{}, false
+}
+
+// lookup answers a lookup by reference_no from the orders held.
+func (s *Server) lookup(r *http.Request, body []byte) fakeserver.Answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, refused := s.refuse(r); refused {
+		return a
+	}
+	var env cirro.Envelope
+	var q cirro.OrderQuery
+	if json.Unmarshal(body, &env) != nil || json.Unmarshal(env.RequestData, &q) != nil {
+		return envelope(http.StatusBadRequest, cirro.CodeInvalidParameter, "request is not a JSON envelope", nil)
+	}
+	if env.RequestID == "" || env.RequestTime <= 0 {
+		return envelope(http.StatusBadRequest, cirro.CodeMissingField, "missing required field: request_id or request_time", nil)
+	}
+	if strings.TrimSpace(q.ReferenceNo) == "" {
+		return envelope(http.StatusBadRequest, cirro.CodeMissingField, "missing required field: reference_no", nil)
+	}
+	o := s.byRef[q.ReferenceNo]
+	if o == nil {
+		return envelope(http.StatusOK, cirro.CodeOrderNotFound, fmt.Sprintf("order with reference_no %s does not exist", q.ReferenceNo), nil)
+	}
+	status := cirro.StatusCreated
+	if _, ok := o.bodies[EventAcceptance]; ok {
+		status = cirro.StatusAccepted
+	}
+	if _, ok := o.bodies[EventShipment]; ok {
+		status = cirro.StatusShipped
+	}
+	return envelope(http.StatusOK, cirro.CodeOK, "success", cirro.OrderInfo{OrderNo: o.OrderNo, ReferenceNo: o.Create.ReferenceNo, Status: status})
 }
 
 // missingField names the first required field that is empty.
