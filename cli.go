@@ -11,17 +11,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/store"
 )
 
-// localSettingsFile is where `handler dev` writes the settings of the local
-// run, so that trace and replay work against it from another terminal.
+// localSettingsFile is where the local run (tools/devrun) writes its
+// settings, so that trace and replay work against it from another terminal.
 const localSettingsFile = ".run/settings.json"
 
 // cliEnv is the environment of the operator commands: the process
@@ -46,14 +47,6 @@ func cliEnv(getenv func(string) string, stderr io.Writer) func(string) string {
 		}
 		return values[k]
 	}
-}
-
-func writeLocalSettings(dir string, values map[string]string) error {
-	b, err := json.MarshalIndent(values, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, filepath.Base(localSettingsFile)), b, 0o600)
 }
 
 // trace prints an order's journey: every state change, who caused it and
@@ -172,45 +165,69 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	id, err := strconv.ParseInt(fl.Arg(0), 10, 64)
 	if err != nil {
-		fmt.Fprintf(stderr, "handler replay: %q is not a parked message id\n", fl.Arg(0))
+		fmt.Fprintf(stderr, "handler replay: %q is not a parked message id\n", azfunc.Clip(fl.Arg(0), 40))
 		return 2
 	}
-	env := cliEnv(getenv, stderr)
-	cfg, cfgErr := loadConfig(env, catalog())
-	logging := azfunc.NewLogging(stderr, stderr, cfg.LogLevel, cfg.secrets)
-	d := buildDeps(cfg, cfgErr, logging.Logger())
-	if d.store == nil {
-		fmt.Fprintf(stderr, "handler replay: %v\n", d.configErr)
-		return 2
-	}
-	defer d.store.Close()
-	srv, err := azfunc.NewServer(azfunc.Config{Logging: logging, Parker: d, Gate: d, Alerter: d.alerter()})
+	app, srv, err := build(cliEnv(getenv, stderr), stderr, stderr, options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "handler replay: %v\n", err)
 		return 1
 	}
-	register(srv, d)
-	res, err := replayParked(ctx, srv, d.store, id, *force)
+	defer app.Close()
+	if app.Store() == nil {
+		fmt.Fprintln(stderr, "handler replay: DATABASE_URL is not set")
+		return 2
+	}
+	res, err := replayParked(ctx, srv, app, id, *force)
+	// What the replay published or parked leaves now, not at the next timer.
+	if ferr := app.Outbox().Flush(ctx); ferr != nil {
+		fmt.Fprintf(stderr, "handler replay: publishing: %v (the outbox relay retries)\n", ferr)
+	}
+	if _, aerr := app.Alerts().SendPending(ctx); aerr != nil {
+		fmt.Fprintf(stderr, "handler replay: alerting: %v (dead-letter-watch retries)\n", aerr)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "handler replay: %v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, res)
-	if strings.HasPrefix(res, "replayed") {
+	if strings.HasPrefix(res, "replayed") || strings.HasPrefix(res, "requeued") {
 		return 0
 	}
 	return 1
 }
 
 // replayParked rebuilds the host's invocation from the parked row and runs
-// it through the server's own handler.
-func replayParked(ctx context.Context, srv *azfunc.Server, s *store.Store, id int64, force bool) (string, error) {
+// it through the server's own handler. The row is marked replayed first, so
+// that a replay which fails the same way reopens it as a new failure (and
+// it is alerted again); a replay that fails transiently puts it back open.
+func replayParked(ctx context.Context, srv *azfunc.Server, app *kit.App, id int64, force bool) (string, error) {
+	s := app.Store()
 	p, err := s.GetParked(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	if !p.Open() && !force {
 		return fmt.Sprintf("parked message %d was already replayed at %s (use -force to replay it again)", id, p.ReplayedAt.UTC().Format(time.RFC3339)), nil
+	}
+	switch p.Trigger {
+	case store.TriggerOutbox:
+		var meta struct {
+			OutboxID int64 `json:"outbox_id"`
+		}
+		if err := json.Unmarshal(p.MetadataJSON(), &meta); err != nil || meta.OutboxID == 0 {
+			return "", fmt.Errorf("parked message %d names no outbox row", id)
+		}
+		if err := s.BeginReplay(ctx, id); err != nil {
+			return "", err
+		}
+		if err := s.RequeueOutbox(ctx, meta.OutboxID); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("requeued %d: outbox message %d is due again and is being published", id, meta.OutboxID), nil
+	case azfunc.KindHTTP:
+		return fmt.Sprintf("parked message %d is a webhook (%s) this layer refused to act on; it is kept for inspection, "+
+			"and is not replayable: ask the partner to send it again once the cause is fixed", id, p.Function), nil
 	}
 	var reg *azfunc.Registration
 	for _, r := range srv.Registrations() {
@@ -227,8 +244,11 @@ func replayParked(ctx context.Context, srv *azfunc.Server, s *store.Store, id in
 	} else {
 		data, _ = json.Marshal(string(p.Payload))
 	}
-	body, err := json.Marshal(map[string]any{"Data": map[string]json.RawMessage{reg.Binding: data}, "Metadata": p.Metadata})
+	body, err := json.Marshal(map[string]any{"Data": map[string]json.RawMessage{reg.Binding: data}, "Metadata": p.MetadataJSON()})
 	if err != nil {
+		return "", err
+	}
+	if err := s.BeginReplay(ctx, id); err != nil {
 		return "", err
 	}
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/"+p.Function, strings.NewReader(string(body)))
@@ -237,6 +257,9 @@ func replayParked(ctx context.Context, srv *azfunc.Server, s *store.Store, id in
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
+		if err := s.ReopenAfterFailedReplay(ctx, id); err != nil {
+			return "", err
+		}
 		return fmt.Sprintf("replay of %d failed (transient, %d): it stays parked; see the log line above", id, rec.Code), nil
 	}
 	after, err := s.GetParked(ctx, id)
@@ -244,10 +267,120 @@ func replayParked(ctx context.Context, srv *azfunc.Server, s *store.Store, id in
 		return "", err
 	}
 	if after.TimesSeen > p.TimesSeen {
-		return fmt.Sprintf("replay of %d failed again and is parked: %s", id, after.Reason), nil
-	}
-	if err := s.MarkReplayed(ctx, id); err != nil {
-		return "", err
+		return fmt.Sprintf("replay of %d failed again and is parked: %s (people are alerted again)", id, after.Reason), nil
 	}
 	return fmt.Sprintf("replayed %d through %s: succeeded", id, p.Function), nil
+}
+
+// configCommand is `handler config check|list`.
+func configCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "check" && args[0] != "list") {
+		fmt.Fprintln(stderr, "usage: handler config check [-json] | handler config list")
+		return 2
+	}
+	fl := flag.NewFlagSet("config "+args[0], flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	asJSON := fl.Bool("json", false, "print JSON")
+	if err := fl.Parse(args[1:]); err != nil || fl.NArg() > 0 {
+		return 2
+	}
+	app, _, err := build(getenv, io.Discard, io.Discard, options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "handler config: %v\n", err)
+		return 1
+	}
+	defer app.Close()
+	if args[0] == "list" {
+		return listSettings(app, stdout, *asJSON)
+	}
+	return checkConfig(app, stdout, *asJSON)
+}
+
+// checkConfig prints, per flow and function, ready or what is missing.
+func checkConfig(app *kit.App, w io.Writer, asJSON bool) int {
+	type row struct {
+		Flow     string `json:"flow"`
+		Function string `json:"function"`
+		Ready    bool   `json:"ready"`
+		Problem  string `json:"problem,omitempty"`
+	}
+	var rows []row
+	failed := false
+	for _, s := range app.Status() {
+		r := row{Flow: s.Flow, Function: s.Function, Ready: s.Err == nil}
+		if s.Err != nil {
+			failed = true
+			r.Problem = strings.ReplaceAll(strings.TrimPrefix(s.Err.Error(), s.Function+" is not configured: "), "\n", "; ")
+		}
+		rows = append(rows, r)
+	}
+	var problems []string
+	for _, p := range app.Problems() {
+		failed = true
+		problems = append(problems, p.Error())
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"functions": rows, "problems": problems, "ready": !failed})
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FLOW\tFUNCTION\tSTATUS")
+		for _, r := range rows {
+			status := "ready"
+			if !r.Ready {
+				status = "missing: " + r.Problem
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Flow, r.Function, status)
+		}
+		_ = tw.Flush()
+		for _, p := range problems {
+			fmt.Fprintf(w, "problem: %s\n", p)
+		}
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// listSettings prints every setting the app reads.
+func listSettings(app *kit.App, w io.Writer, asJSON bool) int {
+	owner := map[string]string{}
+	for _, f := range app.Flows() {
+		for _, s := range f.Settings {
+			owner[s.Name] = f.Name
+		}
+	}
+	type row struct {
+		Name        string   `json:"name"`
+		Flow        string   `json:"flow"`
+		Functions   []string `json:"functions,omitempty"`
+		Secret      bool     `json:"secret"`
+		Required    bool     `json:"required"`
+		Default     string   `json:"default,omitempty"`
+		Description string   `json:"description"`
+	}
+	var rows []row
+	for _, s := range app.Settings() {
+		r := row{Name: s.Name, Flow: owner[s.Name], Functions: s.Functions, Secret: s.Secret, Required: !s.Optional && s.Default == "",
+			Default: s.Default, Description: s.Description}
+		if r.Flow == "" {
+			r.Flow = "platform parts"
+		}
+		rows = append(rows, r)
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rows)
+		return 0
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tFLOW\tSECRET\tDEFAULT\tDESCRIPTION")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", r.Name, r.Flow, r.Secret, r.Default, r.Description)
+	}
+	_ = tw.Flush()
+	return 0
 }

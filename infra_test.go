@@ -19,11 +19,13 @@ import (
 
 	"github.com/popsockets/integration/infra/check"
 	"github.com/popsockets/integration/shared/devhost"
+	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
 )
 
 // The app settings the Bicep declares are held to what the code reads:
-// config.go's settings table, every %SETTING% of a function.json, and one
+// the settings the platform and each flow declare (shared/kit), every
+// %SETTING% of a function.json, and one
 // TOPIC_* setting per topic of infra/messaging.json. These lists are the
 // exceptions, each with its reason.
 
@@ -72,7 +74,9 @@ type envParams struct {
 
 // azureSettings is what the app-settings rules look at.
 type azureSettings struct {
-	table     []setting
+	table []kit.Setting
+	// owner names who declares each setting of table (the platform, a flow).
+	owner     map[string]string
 	functions []*devhost.Function
 	catalog   *messaging.Catalog
 	sample    map[string]string
@@ -103,7 +107,10 @@ func (a azureSettings) problems() []string {
 			local[s.Name] = true
 			continue
 		}
-		required[s.Name] = "config.go"
+		if s.Host {
+			continue // read through the function.json that names it
+		}
+		required[s.Name] = a.owner[s.Name]
 		secret[s.Name] = s.Secret
 	}
 	topicSettings := map[string]bool{}
@@ -134,14 +141,14 @@ func (a azureSettings) problems() []string {
 		case forbiddenInAzure[name] != "":
 			add("%s must not be an app setting: %s", name, forbiddenInAzure[name])
 		case local[name]:
-			add("%s is a local-only setting (config.go) and must not be set in Azure", name)
+			add("%s is a local-only setting and must not be set in Azure", name)
 		case secret[name]:
 			add("%s is a secret: list it in keyVaultSettings instead of giving it the value %s", name, value)
 		case topicSettings[name]:
 			add("%s is generated from messaging.json; main.bicep must not also declare it", name)
 		case read, hostSettings[name] != "":
 		default:
-			add("main.bicep declares app setting %s, which nothing reads (not in config.go, a function.json or messaging.json; not a host setting)", name)
+			add("main.bicep declares app setting %s, which nothing reads (not a declared setting, a function.json or messaging.json; not a host setting)", name)
 		}
 	}
 	for _, f := range a.functions {
@@ -167,7 +174,7 @@ func (a azureSettings) problems() []string {
 		}
 		inVault[name] = true
 		if !secret[name] || unsetInAzure[name] != "" {
-			add("keyVaultSettings lists %s, which is not a secret setting of config.go read in Azure", name)
+			add("keyVaultSettings lists %s, which is not a secret setting read in Azure", name)
 		}
 	}
 	for name, isSecret := range secret {
@@ -336,8 +343,9 @@ func readAzureSettings(t *testing.T) azureSettings {
 		bicep[k.Name] = k.Value
 	}
 
+	table, owner := declaredSettings(t)
 	a := azureSettings{
-		table: settings, functions: fns, catalog: catalog(), sample: readSample(t),
+		table: table, owner: owner, functions: fns, catalog: catalog(), sample: readSample(t),
 		bicep: bicep, keyVault: keyVault, envs: map[string]*envParams{},
 	}
 	for i, env := range environments {
@@ -436,7 +444,7 @@ func TestAzureAppSettingsCheckCanFail(t *testing.T) {
 	}{
 		"ASettingTheCodeReadsIsNotInBicep": {
 			func(a *azureSettings) { delete(a.bicep, "ENVIRONMENT") },
-			"dev: ENVIRONMENT (read by config.go) is not an app setting",
+			"dev: ENVIRONMENT (read by the platform) is not an app setting",
 		},
 		"BicepDeclaresASettingNothingReads": {
 			func(a *azureSettings) { a.bicep["LEGACY_CAMEL_URL"] = "'x'" },
@@ -531,7 +539,7 @@ func TestAzureAppSettingsCheckCanFail(t *testing.T) {
 		},
 		"TheSampleLacksASetting": {
 			func(a *azureSettings) { delete(a.sample, "LOG_LEVEL") },
-			"LOG_LEVEL (read by config.go) is missing from local.settings.sample.json",
+			"LOG_LEVEL (read by the platform) is missing from local.settings.sample.json",
 		},
 	}
 	for name, c := range cases {

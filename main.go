@@ -5,72 +5,78 @@
 //
 //	handler                 serve the Functions host on FUNCTIONS_CUSTOMHANDLER_PORT
 //	handler migrate         apply database migrations (DATABASE_URL)
-//	handler dev             run everything locally: PostgreSQL, the local host, the functions
+//	handler config check    per flow and function: ready, or the settings that are missing
+//	handler config list     every app setting the app reads, and who reads it
 //	handler trace ORDER     print an order's journey
 //	handler replay ID       re-drive a parked message through its function
 //	handler edi ...         validate, acknowledge and show X12 files
 //	handler version         print the build's revision
 //
-// main.go and its siblings are the only code that reads the environment and
-// knows every package: config -> clients -> handlers -> server.
+// The local run (simulated partners, the local Functions host) is a
+// separate development binary, tools/devrun, so that no fake ships in the
+// deployed package.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
-	"time"
 
+	"github.com/popsockets/integration/handlers/fulfillment"
+	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/infra"
-	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
-	"github.com/popsockets/integration/shared/store"
 	"github.com/popsockets/integration/shared/x12/x12cli"
 )
 
+// flows is the one list of the app's flows. Adding a flow is its package
+// under handlers/, its functions/ folders, its infra/messaging.json entries
+// and one line here.
+var flows = []kit.Flow{
+	platform.Flow,
+	fulfillment.Flow,
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 const usage = `usage: handler [command]
 
-  (none)     serve the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT)
-  migrate    apply database migrations to DATABASE_URL
-  dev        run the product locally with simulated partners (make run)
-  trace      print an order's journey:           handler trace <order-id>
-  replay     re-drive a parked message:          handler replay <parked-id>
-  edi        validate, acknowledge, show X12:    handler edi help
-  dev-request  print a signed fulfilment request for the local run (curl)
-  version    print the build's revision
+  (none)        serve the Azure Functions host (FUNCTIONS_CUSTOMHANDLER_PORT)
+  migrate       apply database migrations to DATABASE_URL
+  config check  per flow and function: ready, or the settings that are missing (exit 1 if any)
+  config list   every app setting: flow, functions that read it, secret or not, default
+  trace         print an order's journey:           handler trace <order-id>
+  replay        re-drive a parked message:          handler replay <parked-id>
+  edi           validate, acknowledge, show X12:    handler edi help
+  version       print the build's revision
 `
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return serve(ctx, getenv, stdout, stderr)
 	}
 	switch args[0] {
 	case "migrate":
 		return migrate(ctx, getenv, stdout, stderr)
-	case "dev":
-		return dev(ctx, args[1:], getenv, stdout, stderr)
+	case "config":
+		return configCommand(args[1:], getenv, stdout, stderr)
 	case "trace":
 		return trace(ctx, args[1:], getenv, stdout, stderr)
 	case "replay":
 		return replay(ctx, args[1:], getenv, stdout, stderr)
 	case "edi":
-		return x12cli.Run(ctx, args[1:], os.Stdin, stdout, stderr)
-	case "dev-request":
-		return devRequest(ctx, args[1:], getenv, stdout, stderr)
+		return x12cli.Run(ctx, args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return 0
@@ -93,81 +99,29 @@ var catalog = sync.OnceValue(func() *messaging.Catalog {
 	return c
 })
 
-// serve listens first, then builds everything else without network I/O, so
-// the host's GET / probe is answered within milliseconds of exec.
-func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
-	ln, err := azfunc.Listen(getenv("FUNCTIONS_CUSTOMHANDLER_PORT"))
-	if err != nil {
-		fmt.Fprintf(stderr, `{"level":"ERROR","msg":"cannot listen","error":%q}`+"\n", err.Error())
-		return 1
+// version is the VCS revision the binary was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
 	}
-	cfg, cfgErr := loadConfig(getenv, catalog())
-	logging := azfunc.NewLogging(stdout, stderr, cfg.LogLevel, cfg.secrets)
-	log := logging.Logger()
-
-	root := getenv("FUNCTIONS_APP_ROOT_PATH")
-	if root == "" {
-		root, _ = os.Getwd()
-	}
-	timeout := 10 * time.Minute
-	var prefix *string
-	if hj, err := azfunc.LoadHostJSON(root); err != nil {
-		log.Warn("host.json unreadable; using a 10-minute function timeout", "error", err)
-	} else {
-		timeout, prefix = hj.FunctionTimeout, &hj.RoutePrefix
-	}
-
-	d := buildDeps(cfg, cfgErr, log)
-	srv, err := azfunc.NewServer(azfunc.Config{
-		Logging: logging, FunctionTimeout: timeout, RoutePrefix: prefix, Parker: d, Gate: d, Alerter: d.alerter(),
-	})
-	if err != nil {
-		log.Error("building the server", "error", err)
-		return 1
-	}
-	register(srv, d)
-	log.Info("handler listening", "addr", ln.Addr().String(), "version", version(), "environment", cfg.Environment,
-		"functions", len(srv.Registrations()))
-	err = srv.Serve(ctx, ln, 30*time.Second)
-	if d.store != nil {
-		d.store.Close()
-	}
-	if err != nil {
-		log.Error("server stopped", "error", err)
-		return 1
-	}
-	return 0
-}
-
-func migrate(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
-	url := getenv("DATABASE_URL")
-	logging := azfunc.NewLogging(stdout, stderr, slog.LevelInfo, secretParts(url))
-	log := logging.Logger()
-	if url == "" {
-		log.Error("DATABASE_URL is not set")
-		return 2
-	}
-	applied, err := store.Migrate(ctx, store.Config{URL: url}, log)
-	if err != nil {
-		log.Error("migration failed", "error", err)
-		return 1
-	}
-	log.Info("database migrated", "applied", applied, "schema_version", store.LatestVersion())
-	return 0
-}
-
-// appRoot finds the directory holding host.json, starting at dir.
-func appRoot(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "host.json")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", errors.New("no host.json here or above: run from the repository")
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -14,19 +16,37 @@ import (
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/devhost"
+	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
 )
 
-// registered builds the server exactly as serve does, with no settings.
-func registered(t *testing.T) []azfunc.Registration {
+// built is the app and server exactly as serve builds them, from settings.
+func built(t *testing.T, values map[string]string) (*kit.App, *azfunc.Server) {
 	t.Helper()
-	cfg, cfgErr := loadConfig(func(string) string { return "" }, catalog())
-	logging := azfunc.NewLogging(&strings.Builder{}, &strings.Builder{}, nil, nil)
-	d := buildDeps(cfg, cfgErr, logging.Logger())
-	srv, err := azfunc.NewServer(azfunc.Config{Logging: logging, Parker: d, Gate: d})
+	app, srv, err := build(func(k string) string { return values[k] }, &strings.Builder{}, &strings.Builder{}, options{})
 	require.NoError(t, err)
-	register(srv, d)
-	return srv.Registrations()
+	t.Cleanup(app.Close)
+	return app, srv
+}
+
+// declaredSettings are the platform's, the topics' and every flow's
+// settings, and who declares each.
+func declaredSettings(t *testing.T) ([]kit.Setting, map[string]string) {
+	t.Helper()
+	app, _ := built(t, nil)
+	owner := map[string]string{}
+	for _, s := range app.Settings() {
+		owner[s.Name] = "the platform"
+	}
+	for _, tp := range catalog().Topics {
+		owner[tp.Setting] = "topic " + tp.Name
+	}
+	for _, f := range app.Flows() {
+		for _, s := range f.Settings {
+			owner[s.Name] = "flow " + f.Name
+		}
+	}
+	return app.Settings(), owner
 }
 
 // TestFunctionFoldersMatchRegisteredHandlers holds functions/*/function.json
@@ -35,7 +55,8 @@ func TestFunctionFoldersMatchRegisteredHandlers(t *testing.T) {
 	t.Parallel()
 	fns, err := devhost.LoadFunctions(".")
 	require.NoError(t, err)
-	regs := registered(t)
+	_, srv := built(t, nil)
+	regs := srv.Registrations()
 	var folders, handlers []string
 	for _, f := range fns {
 		folders = append(folders, f.Name)
@@ -82,8 +103,8 @@ func readSample(t *testing.T) map[string]string {
 }
 
 // TestSettingsAreDeclared checks that every setting the code or a
-// function.json reads is in local.settings.sample.json, that the sample holds
-// nothing unknown, and that it carries no secret value.
+// function.json reads is in local.settings.sample.json with its default,
+// that the sample holds nothing unknown, and that it carries no secret value.
 func TestSettingsAreDeclared(t *testing.T) {
 	t.Parallel()
 	sample := readSample(t)
@@ -93,23 +114,24 @@ func TestSettingsAreDeclared(t *testing.T) {
 	for _, err := range devhost.Check(fns, cat, sample) {
 		t.Error(err)
 	}
+	table, _ := declaredSettings(t)
 	known := map[string]bool{"FUNCTIONS_WORKER_RUNTIME": true, "AzureWebJobsStorage": true}
-	for _, s := range settings {
+	for _, s := range table {
 		known[s.Name] = true
-		_, ok := sample[s.Name]
-		require.True(t, ok, "setting %s is read by the code but missing from local.settings.sample.json", s.Name)
+		v, ok := sample[s.Name]
+		require.True(t, ok, "setting %s is declared but missing from local.settings.sample.json", s.Name)
 		if s.Secret {
-			require.Empty(t, sample[s.Name], "the sample must not carry a value for secret %s", s.Name)
+			require.Empty(t, v, "the sample must not carry a value for secret %s", s.Name)
+		} else if s.Default != "" {
+			require.Equal(t, s.Default, v, "the sample carries %s's default", s.Name)
 		}
 	}
 	for _, tp := range cat.Topics {
-		known[tp.Setting] = true
-		require.Contains(t, sample, tp.Setting, "topic setting %s is missing from the sample", tp.Setting)
 		require.Equal(t, cat.EntityName("dev", tp.Name), sample[tp.Setting], "topic %s follows int-{env}-{topic}", tp.Name)
 	}
 	for _, f := range fns {
 		for _, ref := range f.SettingRefs() {
-			known[ref] = true
+			require.True(t, known[ref], "function %s reads %%%s%%, which no flow declares", f.Name, ref)
 		}
 	}
 	var unknown []string
@@ -122,6 +144,49 @@ func TestSettingsAreDeclared(t *testing.T) {
 	require.Empty(t, unknown, "local.settings.sample.json declares settings nothing reads")
 }
 
+// TestFlowSettingsDeclareWhoReadsThem holds each flow setting's Functions
+// to the functions whose build reads it, and each timer's schedule setting
+// to a Host setting of its flow.
+func TestFlowSettingsDeclareWhoReadsThem(t *testing.T) {
+	t.Parallel()
+	app, _ := built(t, readSample(t))
+	reads := app.Reads()
+	for _, f := range app.Flows() {
+		for _, s := range f.Settings {
+			if s.Host {
+				require.Empty(t, s.Functions, "host setting %s is read by the host, not by a function's build", s.Name)
+				continue
+			}
+			var readers []string
+			for fn, names := range reads {
+				if slices.Contains(names, s.Name) {
+					readers = append(readers, fn)
+				}
+			}
+			sort.Strings(readers)
+			declared := slices.Clone(s.Functions)
+			sort.Strings(declared)
+			require.Equal(t, declared, readers, "flow %s: setting %s is read by exactly the functions it declares", f.Name, s.Name)
+		}
+	}
+	fns, err := devhost.LoadFunctions(".")
+	require.NoError(t, err)
+	host := map[string]bool{}
+	for _, f := range app.Flows() {
+		for _, s := range f.Settings {
+			if s.Host {
+				host[s.Name] = true
+			}
+		}
+	}
+	for _, f := range fns {
+		if trig := f.Trigger(); trig.Type == "timerTrigger" {
+			name := strings.Trim(trig.Schedule, "%")
+			require.True(t, host[name], "timer %s: its schedule setting %s is declared as a Host setting of its flow", f.Name, name)
+		}
+	}
+}
+
 func TestEmbeddedMessagingCatalogIsTheFileInInfra(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile(filepath.Join("infra", "messaging.json"))
@@ -131,39 +196,98 @@ func TestEmbeddedMessagingCatalogIsTheFileInInfra(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestLoadConfig(t *testing.T) {
+// TestAMissingSettingStopsOnlyTheFunctionsThatReadIt builds the app from
+// the sample with one partner unconfigured: only that partner's functions
+// are stubs, each naming the setting; config check says the same and fails.
+func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{
-		"ENVIRONMENT":          "prod",
-		"DATABASE_URL":         "postgres://app:S3cr3t%2Fpw@db.internal:5432/integration",
-		"ServiceBusConnection": "Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=K3yK3yK3yK3y=",
-		"LOG_LEVEL":            "debug",
+	values := readSample(t)
+	for _, k := range []string{"OMS_API_TOKEN", "OMS_WEBHOOK_SECRETS", "CIRRO_APP_TOKEN", "CIRRO_WEBHOOK_SECRETS", "XB_API_KEY", "OMS_AES_KEY"} {
+		values[k] = "whsec_" + strings.Repeat("A", 32)
 	}
-	for _, tp := range catalog().Topics {
-		env[tp.Setting] = catalog().EntityName("prod", tp.Name)
+	values["OMS_AES_KEY"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	values["OMS_AES_KEY_ID"] = "k1"
+	values["DATABASE_URL"] = "postgres://app:pw@127.0.0.1:1/integration"
+	values["DEVHOST_URL"] = "http://127.0.0.1:1"
+	values["OMS_BASE_URL"], values["CIRRO_BASE_URL"], values["XB_BASE_URL"] = "https://oms.example", "https://cirro.example", "https://xb.example"
+	values["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
+	values["CIRRO_APP_KEY"] = "app"
+	app, _ := built(t, values)
+	for _, s := range app.Status() {
+		require.NoError(t, s.Err, "%s is configured", s.Function)
 	}
-	cfg, err := loadConfig(func(k string) string { return env[k] }, catalog())
-	require.NoError(t, err)
-	require.Equal(t, "prod", cfg.Environment)
-	require.Contains(t, cfg.secrets, "S3cr3t/pw", "a URL's password is redacted on its own")
-	require.Contains(t, cfg.secrets, "K3yK3yK3yK3y=", "a connection string's key is redacted on its own")
 
-	_, err = loadConfig(func(string) string { return "" }, catalog())
-	require.ErrorContains(t, err, "DATABASE_URL is not set")
-	require.ErrorContains(t, err, "ENVIRONMENT is not set")
-	_, err = loadConfig(func(k string) string {
-		return map[string]string{"LOG_LEVEL": "loud", "DATABASE_URL": "x", "ENVIRONMENT": "dev"}[k]
-	}, catalog())
-	require.ErrorContains(t, err, `LOG_LEVEL "loud"`)
+	values["XB_BASE_URL"] = ""
+	values["CIRRO_RATE_PER_MINUTE"] = "lots"
+	app, _ = built(t, values)
+	broken := map[string]string{}
+	for _, s := range app.Status() {
+		if s.Err != nil {
+			broken[s.Function] = s.Err.Error()
+		}
+	}
+	require.Len(t, broken, 2, "only the functions that read the settings stop: %v", broken)
+	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
+	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
+	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false}, app.FlowsReady())
+
+	var out, errOut strings.Builder
+	require.Equal(t, 1, checkConfig(app, &out, false))
+	require.Contains(t, out.String(), "xb-fulfill")
+	require.Contains(t, out.String(), "missing: XB_BASE_URL is not set")
+	require.Regexp(t, `fulfillment\s+fulfillment-request\s+ready`, out.String())
+	_ = errOut
+}
+
+// TestRedactionDoesNotDependOnTheRestOfTheConfiguration: a malformed
+// setting must not turn redaction off (it once returned before the secrets
+// were collected).
+func TestRedactionDoesNotDependOnTheRestOfTheConfiguration(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	values := map[string]string{"CIRRO_RATE_PER_MINUTE": "not-a-number", "LOG_LEVEL": "loud", "CIRRO_APP_TOKEN": "tok-SUPERSECRET-42"}
+	app, _, err := build(func(k string) string { return values[k] }, &out, &out, options{})
+	require.NoError(t, err)
+	defer app.Close()
+	app.Logger().Error("partner said", "error", "token tok-SUPERSECRET-42 refused")
+	require.NotContains(t, out.String(), "SUPERSECRET")
+	require.Contains(t, out.String(), azfunc.Redacted)
+	var problems []string
+	for _, p := range app.Problems() {
+		problems = append(problems, p.Error())
+	}
+	require.Contains(t, strings.Join(problems, "\n"), "LOG_LEVEL: is not one of debug, info, warn, error", "every problem is reported")
 }
 
 func TestEDICommandIsWired(t *testing.T) {
 	t.Parallel()
 	var out, errOut strings.Builder
 	getenv := func(string) string { return "" }
-	require.Equal(t, 0, run(context.Background(), []string{"edi", "validate", "shared/x12/testdata/850.edi"}, getenv, &out, &errOut), errOut.String())
+	require.Equal(t, 0, run(context.Background(), []string{"edi", "validate", "shared/x12/testdata/850.edi"}, getenv, nil, &out, &errOut), errOut.String())
 	out.Reset()
-	require.Equal(t, 1, run(context.Background(), []string{"edi", "validate", "shared/x12/testdata/invalid/envelope.edi"}, getenv, &out, &errOut))
+	require.Equal(t, 1, run(context.Background(), []string{"edi", "validate", "shared/x12/testdata/invalid/envelope.edi"}, getenv, nil, &out, &errOut))
 	require.Contains(t, out.String(), "envelope.edi: segment 1 (ISA), element 9: invalid date")
-	require.Equal(t, 2, run(context.Background(), []string{"nonsense"}, getenv, &out, &errOut))
+	require.Equal(t, 2, run(context.Background(), []string{"nonsense"}, getenv, nil, &out, &errOut))
+}
+
+// TestProductionBinaryCarriesNoFakes: the deployed handler links no partner
+// fake, no throwaway PostgreSQL and no local host; those live in the
+// development binary tools/devrun.
+func TestProductionBinaryCarriesNoFakes(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, pkg := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(pkg, "github.com/popsockets/integration/") {
+			continue
+		}
+		require.False(t, strings.HasSuffix(pkg, "test"), "the handler links the fake %s", pkg)
+		for _, dev := range []string{"/pglocal", "/shared/devhost", "/localpartners", "/fakeserver"} {
+			require.NotContains(t, pkg, dev, "the handler links the development package %s", pkg)
+		}
+	}
+	dev, err := exec.Command("go", "list", "-deps", "./tools/devrun").CombinedOutput()
+	require.NoError(t, err, "%s", dev)
+	require.Contains(t, string(dev), "github.com/popsockets/integration/shared/cirro/cirrotest", "the fakes are in the development binary")
 }

@@ -21,7 +21,14 @@ import (
 type CirroClient interface {
 	CreateOrder(ctx context.Context, requestID string, o cirro.OrderCreate) (cirro.Created, error)
 	CreateB2BOrder(ctx context.Context, requestID string, o cirro.B2BOrderCreate) (cirro.Created, error)
+	LookupOrder(ctx context.Context, referenceNo string) (cirro.Created, bool, error)
 }
+
+var _ CirroClient = (*cirro.Client)(nil)
+
+// claimLease bounds how long a claimed partner call may take before
+// another delivery may take it over (partner clients time out well before).
+const claimLease = time.Minute
 
 // CirroFulfill is the cirro-fulfill function.
 type CirroFulfill struct {
@@ -32,9 +39,12 @@ type CirroFulfill struct {
 	Warehouse   string
 }
 
-// Handle creates the order at Cirro once. The request_id derives from the
-// order, so a retry after a timeout, a crash or a redelivery sends the same
-// id, and Cirro (which takes each id once) can never create a second order.
+// Handle creates the order at Cirro once: claim the message, call Cirro
+// outside any transaction, record. The request_id derives from the order,
+// so a retry after a timeout, a crash or a redelivery sends the same id,
+// and Cirro (which takes each id once) can never create a second order. A
+// retry whose earlier attempt may have reached Cirro looks the order up
+// first, so the journey records Cirro's real order number.
 func (f *CirroFulfill) Handle(ctx context.Context, m *azfunc.Message) error {
 	var p Requested
 	if _, err := decodeMessage(m, &p); err != nil {
@@ -55,42 +65,68 @@ func (f *CirroFulfill) Handle(ctx context.Context, m *azfunc.Message) error {
 	}
 	requestID := cirro.RequestID(orderID, "order-create")
 	inv := azfunc.Info(ctx)
-	var created cirro.Created
-	err = f.Store.Once(ctx, inv.Function, m.MessageID, inv.ID, func(tx pgx.Tx) error {
-		var err error
-		if b2b != nil {
-			created, err = f.Cirro.CreateB2BOrder(ctx, requestID, *b2b)
-		} else {
-			created, err = f.Cirro.CreateOrder(ctx, requestID, order)
-		}
-		if err != nil {
-			return fmt.Errorf("creating cirro order for %s: %w", orderID, err)
-		}
-		detail := "cirro order " + created.OrderNo
-		if created.Duplicate {
-			detail = "cirro already had the order (request " + requestID + ")"
-		}
-		if err := store.SetOrderState(ctx, tx, orderID, StateTPLOrderCreated, created.OrderNo); err != nil {
-			return err
-		}
-		return store.RecordJourney(ctx, tx, store.JourneyStep{
-			OrderID: orderID, State: StateTPLOrderCreated, System: "cirro", Function: inv.Function, MessageID: m.MessageID, Detail: detail,
-		})
-	})
-	if err == nil {
-		azfunc.Logger(ctx).Info("cirro order created", "cirro_order_no", created.OrderNo, "duplicate", created.Duplicate,
-			"b2b", b2b != nil, "request_id", requestID)
+	claim, err := f.Store.Claim(ctx, inv.Function, m.MessageID, inv.ID, claimLease)
+	if err != nil {
+		return err
 	}
-	return err
+	created, err := f.create(ctx, claim.Retaken(), requestID, order, b2b)
+	if err != nil {
+		return errors.Join(fmt.Errorf("creating cirro order for %s: %w", orderID, err), claim.Release(ctx, err))
+	}
+	detail := "cirro order " + created.OrderNo
+	if created.Duplicate {
+		detail = "cirro already had the order " + created.OrderNo + " (request " + requestID + ")"
+	}
+	err = claim.Record(ctx, func(tx pgx.Tx) error {
+		return advance(ctx, tx, store.JourneyStep{
+			OrderID: orderID, State: StateTPLOrderCreated, System: "cirro", Function: inv.Function, MessageID: m.MessageID, Detail: detail,
+		}, created.OrderNo)
+	})
+	if err != nil {
+		return err
+	}
+	azfunc.Logger(ctx).Info("cirro order created", "cirro_order_no", created.OrderNo, "duplicate", created.Duplicate,
+		"b2b", b2b != nil, "request_id", requestID, "attempt", claim.Attempt)
+	return nil
+}
+
+func (f *CirroFulfill) create(ctx context.Context, retaken bool, requestID string, o cirro.OrderCreate, b2b *cirro.B2BOrderCreate) (cirro.Created, error) {
+	if retaken {
+		found, ok, err := f.Cirro.LookupOrder(ctx, o.ReferenceNo)
+		if err != nil {
+			return cirro.Created{}, fmt.Errorf("looking the order up before creating it again: %w", err)
+		}
+		if ok {
+			return found, nil
+		}
+	}
+	if b2b != nil {
+		return f.Cirro.CreateB2BOrder(ctx, requestID, *b2b)
+	}
+	return f.Cirro.CreateOrder(ctx, requestID, o)
+}
+
+// advance moves the order forward (never back) and records the step.
+func advance(ctx context.Context, tx pgx.Tx, step store.JourneyStep, tplOrderNo string) error {
+	if _, err := store.AdvanceOrder(ctx, tx, step.OrderID, step.State, rank(step.State), tplOrderNo); err != nil {
+		return err
+	}
+	return store.RecordJourney(ctx, tx, step)
+}
+
+// Parker keeps an input this layer will not act on, and alerts people.
+type Parker interface {
+	Park(ctx context.Context, p azfunc.Parked) (azfunc.ParkResult, error)
 }
 
 // CirroWebhook is the cirro-webhook function: POST /api/cirro/{event}, where
 // event is acceptance or shipment.
 type CirroWebhook struct {
-	Store     *store.Store
-	Verifier  Verifier
-	Publisher bus.Publisher
-	Now       func() time.Time
+	Store    *store.Store
+	Verifier Verifier
+	Outbox   Notifier
+	Parker   Parker
+	Now      func() time.Time
 }
 
 // WebhookAnswer is the body of a 200 to Cirro.
@@ -110,11 +146,14 @@ func (h *CirroWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	azfunc.WriteJSON(w, http.StatusOK, ans)
 }
 
+// errNotRouted marks an event for an order this layer never routed.
+var errNotRouted = errors.New("not routed by this layer")
+
 func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	ctx := r.Context()
 	event := r.PathValue("event")
 	if event != "acceptance" && event != "shipment" {
-		return nil, fault.Malformedf("unknown cirro event %q: the path is /api/cirro/{acceptance|shipment}", event)
+		return nil, fault.Malformedf("unknown cirro event %q: the path is /api/cirro/{acceptance|shipment}", azfunc.Clip(event, 32))
 	}
 	body, err := azfunc.ReadBody(r)
 	if err != nil {
@@ -124,16 +163,28 @@ func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := azfunc.CheckJSONText(body); err != nil {
+		return nil, err
+	}
 	so, err := cirro.ParseSendOrder(body)
 	if err != nil {
 		return nil, err
 	}
 	orderID := so.ReferenceNo
+	if err := azfunc.CheckField("reference_no", orderID, maxID, true); err != nil {
+		return nil, fault.Malformed(err)
+	}
 	azfunc.SetCorrelationID(ctx, orderID)
 	ans := &WebhookAnswer{Status: "received", OrderID: orderID}
-	var msg bus.Message
 	var outboxID int64
 	err = h.Store.InTx(ctx, func(tx pgx.Tx) error {
+		order, err := store.GetOrder(ctx, tx, orderID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fault.Permanent(fmt.Errorf("cirro %s for order %s: %w", event, orderID, errNotRouted))
+		}
+		if err != nil {
+			return err
+		}
 		first, err := store.RecordWebhook(ctx, tx, "cirro", v.ID, body)
 		if err != nil {
 			return err
@@ -143,67 +194,53 @@ func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 			return nil
 		}
 		channel, origin := ChannelB2C, "oms"
-		order, err := store.GetOrder(ctx, tx, orderID)
-		switch {
-		case err == nil:
-			if order.Channel == ChannelB2B {
-				channel = ChannelB2B
-			}
-			if order.Source == oms.SourceEDI {
-				origin = "edi"
-			}
-		case errors.Is(err, store.ErrNotFound):
-			// Not routed by this layer (for example an EDI order sent from
-			// NAV's 940): no OMS step follows.
-			origin = "edi"
-			azfunc.Logger(ctx).Warn("cirro webhook for an order this layer did not send", "event", event)
-		default:
-			return err
-		}
-		if so.IsB2B() {
+		if order.Channel == ChannelB2B || so.IsB2B() {
 			channel = ChannelB2B
 		}
+		if order.Source == oms.SourceEDI {
+			origin = "edi"
+		}
+		var msg bus.Message
+		step := store.JourneyStep{OrderID: orderID, System: "cirro", Function: azfunc.Info(ctx).Function, MessageID: v.ID}
 		if event == "acceptance" {
-			msg, err = acceptedMessage(so, channel, origin, v.Timestamp)
-			if err != nil {
+			if msg, err = acceptedMessage(so, channel, origin, v.Timestamp); err != nil {
 				return err
 			}
-			if err := h.record(ctx, tx, orderID, StateAcceptedByTPL, so.OrderNo, v.ID,
-				fmt.Sprintf("cirro accepted: order %s (%s)", so.OrderNo, channel)); err != nil {
-				return err
-			}
+			step.State, step.Detail = StateAcceptedByTPL, fmt.Sprintf("cirro accepted: order %s (%s)", so.OrderNo, channel)
 		} else {
 			var shipped Shipped
-			msg, shipped, err = shippedMessage(so, channel, origin, v.Timestamp)
-			if err != nil {
+			if msg, shipped, err = shippedMessage(so, channel, origin, v.Timestamp); err != nil {
 				return err
 			}
 			if err := insertShipment(ctx, tx, so, shipped, body); err != nil {
 				return err
 			}
-			if err := h.record(ctx, tx, orderID, StateShippedByTPL, so.OrderNo, v.ID,
-				fmt.Sprintf("cirro shipped: %s %v", shipped.Carrier, shipped.TrackingNumbers)); err != nil {
-				return err
-			}
+			step.State, step.Detail = StateShippedByTPL, fmt.Sprintf("cirro shipped: %s %v", shipped.Carrier, shipped.TrackingNumbers)
+		}
+		if err := advance(ctx, tx, step, so.OrderNo); err != nil {
+			return err
 		}
 		outboxID, err = store.Enqueue(ctx, tx, msg)
 		return err
 	})
+	if errors.Is(err, errNotRouted) {
+		// Kept, and people are told: an order routed before the cut-over
+		// from Camel, or a mistake at Cirro. Nothing else is written.
+		if _, perr := h.Parker.Park(ctx, azfunc.Parked{
+			Function: azfunc.Info(ctx).Function, Trigger: azfunc.KindHTTP, Binding: event, MessageID: "cirro/" + v.ID,
+			CorrelationID: orderID, InvocationID: azfunc.Info(ctx).ID, DeliveryCount: 1,
+			Reason: err.Error() + ": kept for a person; it is not replayable, ask Cirro to resend once the order is known", Payload: body,
+		}); perr != nil {
+			return nil, fmt.Errorf("keeping the event for an unknown order: %w", perr)
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
-	publishCommitted(ctx, h.Store, h.Publisher, outboxID)
+	h.Outbox.Notify(outboxID)
 	azfunc.Logger(ctx).Info("cirro webhook received", "event", event, "duplicate", ans.Duplicate, "cirro_order_no", so.OrderNo)
 	return ans, nil
-}
-
-func (h *CirroWebhook) record(ctx context.Context, tx pgx.Tx, orderID, state, orderNo, webhookID, detail string) error {
-	if err := store.SetOrderState(ctx, tx, orderID, state, orderNo); err != nil {
-		return err
-	}
-	return store.RecordJourney(ctx, tx, store.JourneyStep{
-		OrderID: orderID, State: state, System: "cirro", Function: azfunc.Info(ctx).Function, MessageID: webhookID, Detail: detail,
-	})
 }
 
 func acceptedMessage(so *cirro.SendOrder, channel, origin string, at time.Time) (bus.Message, error) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/oms"
 )
 
@@ -74,26 +75,35 @@ func Classify(r oms.FulfillmentRequest, rules Rules) Classification {
 	return c
 }
 
+// Field limits: identifiers the layer stores and sends on to warehouses.
+const (
+	maxID   = 64
+	maxText = 256
+)
+
 // Validate checks a request's fields before anything is stored, and says
-// precisely what is wrong.
+// precisely what is wrong: a missing field, an identifier too long for the
+// warehouses or holding control characters, a non-positive quantity.
 func Validate(r oms.FulfillmentRequest) error {
 	var problems []string
-	if r.OrderID == "" {
-		problems = append(problems, "order_id is missing")
+	check := func(err error) {
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
-	if r.Source == "" {
-		problems = append(problems, "source is missing")
-	}
-	if r.ShipMethod == "" {
-		problems = append(problems, "ship_method is missing")
-	}
+	check(azfunc.CheckField("order_id", r.OrderID, maxID, true))
+	check(azfunc.CheckField("order_number", r.OrderNumber, maxID, false))
+	check(azfunc.CheckField("source", r.Source, maxID, true))
+	check(azfunc.CheckField("ship_method", r.ShipMethod, maxID, true))
+	check(azfunc.CheckField("po_number", r.PONumber, maxID, false))
+	check(azfunc.CheckField("warehouse", r.Warehouse, maxID, false))
 	if len(r.Lines) == 0 {
 		problems = append(problems, "lines are missing")
 	}
 	for i, l := range r.Lines {
-		if l.SKU == "" {
-			problems = append(problems, fmt.Sprintf("lines[%d].sku is missing", i))
-		}
+		check(azfunc.CheckField(fmt.Sprintf("lines[%d].sku", i), l.SKU, maxID, true))
+		check(azfunc.CheckField(fmt.Sprintf("lines[%d].pack_code", i), l.PackCode, maxID, false))
+		check(azfunc.CheckField(fmt.Sprintf("lines[%d].currency", i), l.Currency, 8, false))
 		if l.Quantity <= 0 {
 			problems = append(problems, fmt.Sprintf("lines[%d].quantity must be positive", i))
 		}
@@ -101,6 +111,7 @@ func Validate(r oms.FulfillmentRequest) error {
 	if r.Sealed.KeyID == "" || len(r.Sealed.Nonce) == 0 || len(r.Sealed.Ciphertext) == 0 {
 		problems = append(problems, "sealed customer data is missing")
 	}
+	check(azfunc.CheckField("sealed.kid", r.Sealed.KeyID, maxID, false))
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))
 	}

@@ -1,6 +1,7 @@
 package fulfillment
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,27 +27,31 @@ type OMS interface {
 type OMSSteps struct {
 	Store *store.Store
 	OMS   OMS
+	// EarlierStepWait is how long a step waits when OMS has the order one
+	// step behind (default 10 s).
+	EarlierStepWait time.Duration
 }
 
-// step runs one OMS call once per message: the message id is recorded in
-// the transaction that records the new state, and it is the Idempotency-Key
-// of the call, so a redelivery after a crash between the two makes no
-// second effect in OMS either.
+// step runs one OMS call once per message: claim the message, call OMS
+// outside any transaction with the message id as Idempotency-Key, then
+// record the new state. A redelivery after a crash between the call and
+// the record sends the same key, so OMS makes no second effect either.
 func (s *OMSSteps) step(ctx context.Context, m *azfunc.Message, orderID, state, system, detail string, call func() error) error {
 	inv := azfunc.Info(ctx)
-	err := s.Store.Once(ctx, inv.Function, m.MessageID, inv.ID, func(tx pgx.Tx) error {
-		if err := call(); err != nil {
-			return err
-		}
-		if err := store.SetOrderState(ctx, tx, orderID, state, ""); err != nil {
-			return err
-		}
-		return store.RecordJourney(ctx, tx, store.JourneyStep{
+	claim, err := s.Store.Claim(ctx, inv.Function, m.MessageID, inv.ID, claimLease)
+	if err != nil {
+		return err
+	}
+	if err := call(); err != nil {
+		return errors.Join(err, claim.Release(ctx, err))
+	}
+	err = claim.Record(ctx, func(tx pgx.Tx) error {
+		return advance(ctx, tx, store.JourneyStep{
 			OrderID: orderID, State: state, System: system, Function: inv.Function, MessageID: m.MessageID, Detail: detail,
-		})
+		}, "")
 	})
 	if err == nil {
-		azfunc.Logger(ctx).Info("oms order moved", "state", state)
+		azfunc.Logger(ctx).Info("oms order moved", "state", state, "attempt", claim.Attempt)
 	}
 	return err
 }
@@ -116,22 +121,25 @@ func (s *OMSSteps) ShipConfirm(ctx context.Context, m *azfunc.Message) error {
 	}
 	return s.step(ctx, m, p.OrderID, oms.StateShipped, SystemOMS,
 		fmt.Sprintf("OMS fulfilled: %s %v", p.Carrier, p.TrackingNumbers), func() error {
-			return waitForEarlierStep(s.OMS.FulfillOrders(ctx, []oms.Fulfillment{f}, m.MessageID), oms.StateExportedToTPL)
+			return s.waitForEarlierStep(s.OMS.FulfillOrders(ctx, []oms.Fulfillment{f}, m.MessageID), oms.StateExportedToTPL)
 		})
 }
 
-// waitForEarlierStep turns OMS's refusal of a transition into a retry when
-// the order has not yet reached the step before it: messages of one order
-// can arrive out of order (a shipment before its confirmation), and the
-// earlier one is on its way. An order in any other state stays refused.
-func waitForEarlierStep(err error, prerequisite string) error {
+// waitForEarlierStep turns OMS's refusal of a transition (409, permanent to
+// the OMS client) into a wait when the order has not yet reached the step
+// before it: messages of one order can arrive out of order (a shipment
+// before its confirmation), and the earlier one is on its way. The error is
+// transient with a Retry-After, so the invocation waits and tries again
+// before the message is redelivered. An order in any other state stays
+// refused (parked).
+func (s *OMSSteps) waitForEarlierStep(err error, prerequisite string) error {
 	var oe *oms.Error
 	if err == nil || !errors.As(err, &oe) || oe.Status != http.StatusConflict || oe.CurrentStatus == "" {
 		return err
 	}
 	if !oms.AtOrPast(oe.CurrentStatus, prerequisite) && oms.AtOrPast(oe.CurrentStatus, oms.StatePendingNAVRelease) {
 		return fault.Transient(fmt.Errorf("OMS has the order in %s, before %s: waiting for the earlier step: %w",
-			oe.CurrentStatus, prerequisite, err), 10*time.Second)
+			oe.CurrentStatus, prerequisite, err), cmp.Or(s.EarlierStepWait, 10*time.Second))
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package fulfillment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -48,25 +49,29 @@ func (f *XBFulfill) Handle(ctx context.Context, m *azfunc.Message) error {
 	}
 	key := orderID + "/xb/order-create"
 	inv := azfunc.Info(ctx)
-	var created xb.Created
-	err = f.Store.Once(ctx, inv.Function, m.MessageID, inv.ID, func(tx pgx.Tx) error {
-		var err error
-		if created, err = f.XB.CreateOrder(ctx, order, key); err != nil {
-			return fmt.Errorf("creating xb order for %s: %w", orderID, err)
-		}
-		detail := "xb order " + created.OrderNo
-		if created.Duplicate {
-			detail += " (xb already had it)"
-		}
-		if err := store.SetOrderState(ctx, tx, orderID, StateTPLOrderCreated, created.OrderNo); err != nil {
-			return err
-		}
-		return store.RecordJourney(ctx, tx, store.JourneyStep{
-			OrderID: orderID, State: StateTPLOrderCreated, System: "xb", Function: inv.Function, MessageID: m.MessageID, Detail: detail,
-		})
-	})
-	if err == nil {
-		azfunc.Logger(ctx).Info("xb order created", "xb_order_no", created.OrderNo, "duplicate", created.Duplicate)
+	claim, err := f.Store.Claim(ctx, inv.Function, m.MessageID, inv.ID, claimLease)
+	if err != nil {
+		return err
 	}
-	return err
+	// XB keeps the order under our order number and answers a repeated
+	// Idempotency-Key with the order it made, so a retaken claim simply
+	// asks again.
+	created, err := f.XB.CreateOrder(ctx, order, key)
+	if err != nil {
+		return errors.Join(fmt.Errorf("creating xb order for %s: %w", orderID, err), claim.Release(ctx, err))
+	}
+	detail := "xb order " + created.OrderNo
+	if created.Duplicate {
+		detail += " (xb already had it)"
+	}
+	err = claim.Record(ctx, func(tx pgx.Tx) error {
+		return advance(ctx, tx, store.JourneyStep{
+			OrderID: orderID, State: StateTPLOrderCreated, System: "xb", Function: inv.Function, MessageID: m.MessageID, Detail: detail,
+		}, created.OrderNo)
+	})
+	if err != nil {
+		return err
+	}
+	azfunc.Logger(ctx).Info("xb order created", "xb_order_no", created.OrderNo, "duplicate", created.Duplicate, "attempt", claim.Attempt)
+	return nil
 }

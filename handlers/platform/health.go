@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/kit"
 )
 
 // SchemaReader reads the database's and the binary's schema versions.
@@ -14,15 +15,26 @@ type SchemaReader interface {
 	SchemaVersion(ctx context.Context) (current, target int64, err error)
 }
 
-// Health answers GET /api/health: 200 when the configuration is complete and
-// the database answers at the binary's schema, else 503 with the failing
-// checks. It says what is wrong, never with hosts, secrets or stack traces;
-// the details are in the log line.
+// Readiness says which flows are configured, and why not.
+type Readiness interface {
+	FlowsReady() map[string]bool
+	Status() []kit.FunctionStatus
+}
+
+var _ Readiness = (*kit.App)(nil)
+
+// Health answers GET /api/health (anonymous). 503 when the instance can do
+// nothing (the database is unreachable or behind the binary's schema); 200
+// otherwise, with status "ok" when every flow's functions are configured
+// and "degraded" when a flow is not ready (the deploy pipeline's smoke test
+// wants "ok"; Azure's instance health check, which acts on the status code,
+// must not evict instances that all share one configuration). It says which
+// flow or check is not ready and never why (no setting names, hosts or
+// errors): the reasons go to the log line and to `handler config check`.
 type Health struct {
 	// DB is nil when the configuration has no database.
-	DB SchemaReader
-	// ConfigErr is the configuration problem found at start, if any.
-	ConfigErr   error
+	DB          SchemaReader
+	Flows       Readiness
 	Version     string
 	Environment string
 	// Timeout bounds the database check (default 3 s).
@@ -34,6 +46,7 @@ type HealthReport struct {
 	Status      string            `json:"status"`
 	Version     string            `json:"version"`
 	Environment string            `json:"environment"`
+	Flows       map[string]string `json:"flows"`
 	Checks      map[string]string `json:"checks"`
 	Schema      *SchemaStatus     `json:"schema,omitempty"`
 }
@@ -44,21 +57,36 @@ type SchemaStatus struct {
 	Target  int64 `json:"target"`
 }
 
+// Flow and check states.
+const (
+	Ready    = "ready"
+	NotReady = "not ready"
+)
+
 func (h *Health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rep := HealthReport{Status: "ok", Version: h.Version, Environment: h.Environment, Checks: map[string]string{}}
+	rep := HealthReport{Status: "ok", Version: h.Version, Environment: h.Environment, Flows: map[string]string{}, Checks: map[string]string{}}
 	log := azfunc.Logger(r.Context())
+	down := false
 	fail := func(check, public string, err error) {
-		rep.Status = "unavailable"
+		down = true
 		rep.Checks[check] = public
 		log.Error("health check failing", "check", check, "error", err)
 	}
-	if h.ConfigErr != nil {
-		fail("config", h.ConfigErr.Error(), h.ConfigErr)
-	} else {
-		rep.Checks["config"] = "ok"
+	if h.Flows != nil {
+		for name, ok := range h.Flows.FlowsReady() {
+			rep.Flows[name] = Ready
+			if !ok {
+				rep.Flows[name], rep.Status = NotReady, "degraded"
+			}
+		}
+		for _, s := range h.Flows.Status() {
+			if s.Err != nil {
+				log.Error("health check failing", "check", "config", "flow", s.Flow, "function", s.Function, "error", s.Err)
+			}
+		}
 	}
 	if h.DB == nil {
-		fail("database", "not configured", errors.New("no database configured"))
+		fail("database", NotReady, errors.New("DATABASE_URL is not set"))
 	} else {
 		timeout := h.Timeout
 		if timeout <= 0 {
@@ -79,8 +107,8 @@ func (h *Health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status := http.StatusOK
-	if rep.Status != "ok" {
-		status = http.StatusServiceUnavailable
+	if down {
+		rep.Status, status = "unavailable", http.StatusServiceUnavailable
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	azfunc.WriteJSON(w, status, rep)

@@ -10,6 +10,8 @@ param alertsEnabled = false
 // yet: a partner setting left empty disables only the functions that need
 // that partner (they fail naming the setting).
 param appConfig = {
+  // PostgreSQL connections per instance (Flexible Server: mind max_connections x instances)
+  DATABASE_MAX_CONNS: '20'
   // OMS (OSOR) API base URL
   OMS_BASE_URL: ''
   // id of the AES key OMS seals customer data with

@@ -20,6 +20,19 @@ type invocationState struct {
 	mu     sync.Mutex
 	info   InvocationInfo
 	logger *slog.Logger
+	err    error // why a forwarded request was refused, for its final line
+}
+
+func (st *invocationState) setError(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.err = err
+}
+
+func (st *invocationState) failure() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.err
 }
 
 type stateKey struct{}
@@ -82,4 +95,10 @@ func (st *invocationState) setMessage(messageID string, deliveryCount int, corre
 		st.info.CorrelationID = correlationID
 		st.logger = st.logger.With("correlation_id", correlationID)
 	}
+}
+
+// WithLogger gives background work outside any invocation (the outbox
+// publisher, the alert sender) a logger that Logger(ctx) returns.
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return withState(ctx, &invocationState{logger: l})
 }

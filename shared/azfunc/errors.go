@@ -56,6 +56,9 @@ func decide(kind string, err error) Outcome {
 // HTTPStatus is the error-class table for HTTP callers: the status a
 // partner receives for err.
 func HTTPStatus(err error) int {
+	if errors.Is(err, ErrBodyTimeout) {
+		return http.StatusRequestTimeout
+	}
 	switch fault.ClassOf(err) {
 	case fault.ClassDuplicate:
 		return http.StatusOK
@@ -86,7 +89,7 @@ type ErrorBody struct {
 // invocation id (internals stay in the logs), and Retry-After.
 func WriteError(ctx context.Context, w http.ResponseWriter, err error) {
 	status := HTTPStatus(err)
-	body := ErrorBody{Error: err.Error(), Class: fault.ClassOf(err).String(), InvocationID: Info(ctx).ID}
+	body := ErrorBody{Error: Clip(err.Error(), 1024), Class: classOf(err), InvocationID: Info(ctx).ID}
 	if status >= 500 {
 		body.Error = "temporarily unable to process the request; retry later"
 		retry := 30 * time.Second

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -35,6 +36,13 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Len is the number of bytes written so far.
+func (b *syncBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
 }
 
 // lines parses every JSON log line written so far.
@@ -104,6 +112,8 @@ func setupLogging(t *testing.T, level slog.Leveler, secrets []string, mutate fun
 	cfg := azfunc.Config{
 		Logging: azfunc.NewLogging(b.stdout, b.stderr, level, secrets),
 		Parker:  b.parker,
+		// Transient failures give up at once unless a test asks for retries.
+		RetryBudget: time.Nanosecond,
 	}
 	if mutate != nil {
 		mutate(&cfg)

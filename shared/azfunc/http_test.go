@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -102,8 +103,64 @@ func TestForwardedHTTP(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 		require.Equal(t, "body is not JSON", m["error"])
 		require.Equal(t, "inv-http-1", m["invocation_id"])
-		lines := b.stdout.lines(t)
-		require.Equal(t, "rejected", lines[len(lines)-1]["outcome"])
+		lines := b.stderr.lines(t)
+		require.Len(t, lines, 1, "one line per request")
+		require.Equal(t, "rejected", lines[0]["outcome"])
+		require.Equal(t, "WARN", lines[0]["level"])
+	})
+
+	t.Run("RejectionLinesCarryTheErrorAndClass", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, nil)
+		var stored []byte
+		b.srv.HTTP("fulfillment-request", "POST", "fulfillment/request/{tpl}", echo(&stored))
+		resp, _ := post(t, b.http.URL+"/api/fulfillment/request/xb", strings.NewReader(`{"a":`), 5)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		lines := b.stderr.lines(t)
+		require.Len(t, lines, 1)
+		require.Equal(t, "body is not JSON", lines[0]["error"], "the what-failed query needs the reason")
+		require.Equal(t, "malformed", lines[0]["class"])
+		require.EqualValues(t, 400, lines[0]["status"])
+	})
+
+	t.Run("EmptyBodyIsAClear400NotA401", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, nil)
+		var stored []byte
+		b.srv.HTTP("fulfillment-request", "POST", "fulfillment/request/{tpl}", echo(&stored))
+		resp, m := post(t, b.http.URL+"/api/fulfillment/request/xb", http.NoBody, 0)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		require.Contains(t, m["error"], "Content-Length", "the host drops chunked bodies: say so")
+	})
+
+	t.Run("SlowBodyIs408AndFreesTheConnection", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *azfunc.Config) { c.BodyReadTimeout = 200 * time.Millisecond })
+		var stored []byte
+		b.srv.HTTP("fulfillment-request", "POST", "fulfillment/request/{tpl}", echo(&stored))
+		pr, pw := io.Pipe()
+		go func() {
+			_, _ = pw.Write([]byte(`{"a":`))
+			<-t.Context().Done() // the rest never comes
+			pw.Close()
+		}()
+		resp, m := post(t, b.http.URL+"/api/fulfillment/request/xb", pr, 1000)
+		require.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+		require.Equal(t, "timeout", m["class"])
+		require.Nil(t, stored)
+	})
+
+	t.Run("EchoedInputIsCut", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, nil)
+		b.srv.HTTP("fulfillment-request", "POST", "fulfillment/request/{tpl}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			azfunc.Fail(w, r, fault.Malformedf("unknown warehouse %q", r.PathValue("tpl")))
+		}))
+		long := strings.Repeat("x", 100_000)
+		resp, m := post(t, b.http.URL+"/api/fulfillment/request/"+long, strings.NewReader(`{}`), 2)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		require.Less(t, len(m["error"].(string)), 1200, "the answer does not echo 100 KB")
+		require.Less(t, b.stderr.Len(), 8000, "nor does the log line")
 	})
 
 	t.Run("TransientIs503WithRetryAfterAndNoInternals", func(t *testing.T) {
@@ -138,13 +195,15 @@ func TestForwardedHTTP(t *testing.T) {
 		require.Equal(t, http.StatusOK, h.StatusCode)
 	})
 
-	t.Run("PanicIs500", func(t *testing.T) {
+	t.Run("PanicIs503WithRetryAfter", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, nil)
 		b.srv.HTTP("boom", "POST", "boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("index out of range") }))
 		resp, m := post(t, b.http.URL+"/api/boom", strings.NewReader(`{}`), 2)
-		require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
-		require.Equal(t, "internal error", m["error"])
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "partners retry a 503, as the partner section says")
+		require.NotEmpty(t, resp.Header.Get("Retry-After"))
+		require.Equal(t, "transient", m["class"])
+		require.NotContains(t, m["error"], "index out of range")
 		require.Contains(t, b.stderr.String(), "handler panicked")
 	})
 
@@ -155,8 +214,10 @@ func TestForwardedHTTP(t *testing.T) {
 		b.srv.HTTP("fulfillment-request", "POST", "fulfillment/request/{tpl}", echo(&stored))
 		resp, err := http.Get(b.http.URL + "/api/fulfillment/request/cirro")
 		require.NoError(t, err)
-		resp.Body.Close()
+		defer resp.Body.Close()
 		require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+		require.Equal(t, "application/json", resp.Header.Get("Content-Type"), "a JSON answer like every other")
+		require.Equal(t, "POST", resp.Header.Get("Allow"))
 	})
 }
 

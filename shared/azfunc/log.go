@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Redacted replaces a secret or a personal-data value in a log line.
@@ -27,8 +29,15 @@ var personalKeys = map[string]bool{
 	"signature": true, "api_key": true, "app_token": true, "connection_string": true,
 }
 
-// Logging is the process's log output: one JSON object per line, Info and
-// Warn on stdout, Error on stderr (the host records stderr lines as errors).
+// Logging is the process's log output: one JSON object per line, written
+// once. Debug and Info go to stdout, Warn and Error to stderr. The Functions
+// host turns each line into one Application Insights trace of category
+// Host.Function.Console: stdout lines at Information, stderr lines at Error,
+// or at Warning when the line contains "warn" (any case). So Warn lines
+// (`"level":"WARN"`) are Warnings, and an Error line never contains "warn"
+// literally: the letter after its "w" is JSON-escaped, which parse_json
+// reads back unchanged. Lines are not mirrored into the reply's Logs: that
+// would make every line two rows, one of them always Information.
 // Configured secrets are removed from every line before it is written.
 type Logging struct {
 	mu      sync.Mutex
@@ -73,7 +82,7 @@ func NewLogging(stdout, stderr io.Writer, level slog.Leveler, secrets []string) 
 }
 
 // Logger returns a process-level logger (start-up, background work).
-func (l *Logging) Logger() *slog.Logger { return slog.New(l.handler(nil)) }
+func (l *Logging) Logger() *slog.Logger { return slog.New(l.handler()) }
 
 func (l *Logging) redact(line []byte) []byte {
 	for _, s := range l.secrets {
@@ -84,73 +93,96 @@ func (l *Logging) redact(line []byte) []byte {
 	return line
 }
 
-func (l *Logging) write(toStderr bool, line []byte, capture *captured) {
-	line = l.redact(line)
+func (l *Logging) write(w io.Writer, line []byte) {
 	l.mu.Lock()
-	w := l.stdout
-	if toStderr {
-		w = l.stderr
-	}
 	_, _ = w.Write(line)
 	l.mu.Unlock()
-	if capture != nil {
-		capture.add(string(bytes.TrimRight(line, "\n")))
+}
+
+// hideWarn escapes the letter after the "w" of every "warn" (any case) in
+// an error line, so the host does not downgrade the line to a Warning. The
+// line is JSON and every letter in it is inside a string, where \u0061 is
+// read back as "a".
+func hideWarn(line []byte) []byte {
+	lower := bytes.ToLower(line)
+	i := bytes.Index(lower, []byte("warn"))
+	if i < 0 {
+		return line
 	}
+	var out bytes.Buffer
+	out.Grow(len(line) + 16)
+	for i >= 0 {
+		out.Write(line[:i+1])
+		fmt.Fprintf(&out, `\u%04x`, line[i+1])
+		line, lower = line[i+2:], lower[i+2:]
+		i = bytes.Index(lower, []byte("warn"))
+	}
+	out.Write(line)
+	return out.Bytes()
 }
 
-// captured collects an invocation's lines for the reply's Logs.
-type captured struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (c *captured) add(s string) {
-	c.mu.Lock()
-	c.lines = append(c.lines, s)
-	c.mu.Unlock()
-}
-
-func (c *captured) all() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.lines...)
-}
-
-func (l *Logging) handler(capture *captured) slog.Handler {
+func (l *Logging) handler() slog.Handler {
 	opts := &slog.HandlerOptions{Level: l.level, ReplaceAttr: replaceAttr}
 	return &lineHandler{
-		out: slog.NewJSONHandler(&sink{l: l, capture: capture}, opts),
-		err: slog.NewJSONHandler(&sink{l: l, capture: capture, stderr: true}, opts),
+		out:  slog.NewJSONHandler(&sink{l: l, w: l.stdout}, opts),
+		warn: slog.NewJSONHandler(&sink{l: l, w: l.stderr}, opts),
+		err:  slog.NewJSONHandler(&sink{l: l, w: l.stderr, hideWarn: true}, opts),
 	}
 }
 
-// replaceAttr hides personal and credential fields by key and flattens
-// errors to their message.
+// MaxAttrLen bounds a string attribute in a log line. Values that echo a
+// caller's input (a path, an error quoting a body) are cut, so one request
+// cannot write megabytes of log.
+const MaxAttrLen = 2048
+
+// replaceAttr hides personal and credential fields by key, flattens errors
+// to their message and cuts over-long strings.
 func replaceAttr(_ []string, a slog.Attr) slog.Attr {
 	if personalKeys[strings.ToLower(a.Key)] {
 		return slog.String(a.Key, Redacted)
 	}
 	if err, ok := a.Value.Any().(error); ok {
-		return slog.String(a.Key, err.Error())
+		return slog.String(a.Key, Clip(err.Error(), MaxAttrLen))
+	}
+	if a.Value.Kind() == slog.KindString && len(a.Value.String()) > MaxAttrLen {
+		return slog.String(a.Key, Clip(a.Value.String(), MaxAttrLen))
 	}
 	return a
 }
 
+// Clip cuts s to at most n bytes on a rune boundary and says how much was
+// cut; use it wherever an error or a log line quotes what a caller sent.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s...(%d bytes cut)", s[:cut], len(s)-cut)
+}
+
 // sink is where a JSON handler writes: slog writes each record with one Write.
 type sink struct {
-	l       *Logging
-	capture *captured
-	stderr  bool
+	l        *Logging
+	w        io.Writer
+	hideWarn bool
 }
 
 func (s *sink) Write(p []byte) (int, error) {
-	s.l.write(s.stderr, append([]byte(nil), p...), s.capture)
+	// Redact first: a secret holding "warn" must still match.
+	line := s.l.redact(append([]byte(nil), p...))
+	if s.hideWarn {
+		line = hideWarn(line)
+	}
+	s.l.write(s.w, line)
 	return len(p), nil
 }
 
-// lineHandler sends Error records to stderr and the rest to stdout.
+// lineHandler sends Warn and Error records to stderr and the rest to stdout.
 type lineHandler struct {
-	out, err slog.Handler
+	out, warn, err slog.Handler
 }
 
 func (h *lineHandler) Enabled(ctx context.Context, level slog.Level) bool {
@@ -158,16 +190,19 @@ func (h *lineHandler) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h *lineHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
+	switch {
+	case r.Level >= slog.LevelError:
 		return h.err.Handle(ctx, r)
+	case r.Level >= slog.LevelWarn:
+		return h.warn.Handle(ctx, r)
 	}
 	return h.out.Handle(ctx, r)
 }
 
 func (h *lineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &lineHandler{out: h.out.WithAttrs(attrs), err: h.err.WithAttrs(attrs)}
+	return &lineHandler{out: h.out.WithAttrs(attrs), warn: h.warn.WithAttrs(attrs), err: h.err.WithAttrs(attrs)}
 }
 
 func (h *lineHandler) WithGroup(name string) slog.Handler {
-	return &lineHandler{out: h.out.WithGroup(name), err: h.err.WithGroup(name)}
+	return &lineHandler{out: h.out.WithGroup(name), warn: h.warn.WithGroup(name), err: h.err.WithGroup(name)}
 }

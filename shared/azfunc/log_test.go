@@ -2,6 +2,7 @@ package azfunc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +15,7 @@ import (
 )
 
 // TestNoLogLineContainsASecret logs configured secrets through every path a
-// careless handler could use and checks stdout, stderr and the reply's Logs.
+// careless handler could use and checks stdout and stderr.
 func TestNoLogLineContainsASecret(t *testing.T) {
 	t.Parallel()
 	secrets := []string{
@@ -35,7 +36,7 @@ func TestNoLogLineContainsASecret(t *testing.T) {
 	})
 	r := b.invoke(t, "cirro-fulfill", fixture(t, "servicebus_double_encoded.json"))
 	require.Equal(t, 500, r.Status)
-	// A success reply too, so Logs are checked.
+	// A success reply too.
 	b.srv.ServiceBus("ok", "msg", false, func(ctx context.Context, m *azfunc.Message) error {
 		azfunc.Logger(ctx).Info("using", "key", secrets[0], "conn", secrets[2])
 		return nil
@@ -43,7 +44,7 @@ func TestNoLogLineContainsASecret(t *testing.T) {
 	ok := b.invoke(t, "ok", fixture(t, "servicebus_double_encoded.json"))
 	requireHostSuccess(t, ok)
 
-	all := b.stdout.String() + b.stderr.String() + strings.Join(ok.Logs, "\n")
+	all := b.stdout.String() + b.stderr.String()
 	require.NotEmpty(t, all)
 	for _, s := range secrets {
 		require.NotContains(t, all, s)
@@ -54,4 +55,49 @@ func TestNoLogLineContainsASecret(t *testing.T) {
 	}
 	require.Contains(t, all, azfunc.Redacted)
 	require.Contains(t, all, "connecting with [REDACTED]")
+}
+
+// TestEachLineIsWrittenOnceWithAQueryableSeverity holds the logging to what
+// the Functions host does with a line: stdout is Information, stderr is
+// Error unless the line contains "warn" (any case), then Warning.
+func TestEachLineIsWrittenOnceWithAQueryableSeverity(t *testing.T) {
+	t.Parallel()
+	secret := "warnSecretValue123"
+	b := setupLogging(t, slog.LevelDebug, []string{secret}, nil)
+	b.srv.ServiceBus("cirro-fulfill", "msg", false, func(ctx context.Context, m *azfunc.Message) error {
+		log := azfunc.Logger(ctx)
+		log.Debug("looked up")
+		log.Info("cirro order created")
+		log.Warn("cirro slow")
+		log.Error("cirro refused: Warning, WARNED before", "key", secret)
+		return nil
+	})
+	r := b.invoke(t, "cirro-fulfill", fixture(t, "servicebus_double_encoded.json"))
+	requireHostSuccess(t, r)
+	require.Empty(t, r.Logs, "lines are not mirrored into the reply: one row per line")
+	severity := func(line string) string { // the host's rule
+		if strings.Contains(strings.ToLower(line), "warn") {
+			return "Warning"
+		}
+		return "Error"
+	}
+	var stderrLevels []string
+	for _, l := range strings.Split(strings.TrimSpace(b.stderr.String()), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m))
+		require.Equal(t, map[string]string{"WARN": "Warning", "ERROR": "Error"}[m["level"].(string)], severity(l), "line %s", l)
+		stderrLevels = append(stderrLevels, m["level"].(string))
+		if m["level"] == "ERROR" {
+			require.Equal(t, "cirro refused: Warning, WARNED before", m["msg"], "the escaped text reads back unchanged")
+			require.Equal(t, azfunc.Redacted, m["key"], "a secret holding warn is still redacted")
+		}
+	}
+	require.Equal(t, []string{"WARN", "ERROR"}, stderrLevels)
+	out := b.stdout.lines(t)
+	var msgs []string
+	for _, m := range out {
+		msgs = append(msgs, m["msg"].(string))
+	}
+	require.Equal(t, []string{"looked up", "cirro order created", "invocation succeeded"}, msgs)
+	require.NotContains(t, b.stderr.String()+b.stdout.String(), secret)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -187,4 +188,88 @@ func TestMalformedEnvelopeFails(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+}
+
+func TestTransientFailureIsRetriedWithinTheInvocation(t *testing.T) {
+	t.Parallel()
+	retrying := func(c *azfunc.Config) { c.RetryBudget, c.RetryInitial = 10*time.Second, time.Millisecond }
+
+	t.Run("RecoversWithoutARedelivery", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, retrying)
+		var calls atomic.Int32
+		b.srv.ServiceBus("cirro-fulfill", "msg", false, func(context.Context, *azfunc.Message) error {
+			if calls.Add(1) < 3 {
+				return errors.New("cirro answered 503")
+			}
+			return nil
+		})
+		requireHostSuccess(t, b.invoke(t, "cirro-fulfill", fixture(t, "servicebus_double_encoded.json")))
+		require.EqualValues(t, 3, calls.Load(), "two failures and a success, in one delivery")
+		require.Equal(t, 2, strings.Count(b.stderr.String(), "trying again within the invocation"))
+	})
+
+	t.Run("DatabaseAwayIsWaitedFor", func(t *testing.T) {
+		t.Parallel()
+		var down atomic.Bool
+		down.Store(true)
+		var checks atomic.Int32
+		b := setup(t, func(c *azfunc.Config) {
+			retrying(c)
+			c.Gate = gateFunc(func(context.Context) error {
+				if checks.Add(1) == 4 {
+					down.Store(false)
+				}
+				if down.Load() {
+					return errors.New("dial tcp: connection refused")
+				}
+				return nil
+			})
+		})
+		called := 0
+		b.srv.ServiceBus("cirro-fulfill", "msg", false, func(context.Context, *azfunc.Message) error { called++; return nil })
+		requireHostSuccess(t, b.invoke(t, "cirro-fulfill", fixture(t, "servicebus_double_encoded.json")))
+		require.Equal(t, 1, called, "the handler runs once the database is back, in the same delivery")
+	})
+
+	t.Run("RetryAfterIsHonoured", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, retrying)
+		var first time.Time
+		var gap time.Duration
+		b.srv.ServiceBus("oms-ship-confirm", "msg", false, func(context.Context, *azfunc.Message) error {
+			if first.IsZero() {
+				first = time.Now()
+				return fault.Transient(errors.New("earlier step on its way"), 300*time.Millisecond)
+			}
+			gap = time.Since(first)
+			return nil
+		})
+		requireHostSuccess(t, b.invoke(t, "oms-ship-confirm", fixture(t, "servicebus_double_encoded.json")))
+		require.GreaterOrEqual(t, gap, 300*time.Millisecond, "the partner's hint, not the 1 ms back-off")
+	})
+
+	t.Run("PermanentAndPanicAreNotRetried", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, retrying)
+		var calls atomic.Int32
+		b.srv.ServiceBus("cirro-fulfill", "msg", false, func(context.Context, *azfunc.Message) error {
+			calls.Add(1)
+			panic("nil map")
+		})
+		r := b.invoke(t, "cirro-fulfill", fixture(t, "servicebus_double_encoded.json"))
+		require.Equal(t, http.StatusInternalServerError, r.Status)
+		require.EqualValues(t, 1, calls.Load())
+	})
+
+	t.Run("GivesUpWhenTheBudgetIsSpent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, func(c *azfunc.Config) { c.RetryBudget, c.RetryInitial = 50*time.Millisecond, 5*time.Millisecond })
+		b.srv.ServiceBus("cirro-fulfill", "msg", false, func(context.Context, *azfunc.Message) error {
+			return errors.New("cirro answered 503")
+		})
+		r := b.invoke(t, "cirro-fulfill", fixture(t, "servicebus_double_encoded.json"))
+		require.Equal(t, http.StatusInternalServerError, r.Status, "then the host redelivers")
+		require.Contains(t, b.stderr.String(), "attempts in this invocation")
+	})
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/popsockets/integration/shared/fault"
 )
 
@@ -76,6 +78,9 @@ type Config struct {
 	HTTPTimeout time.Duration
 	// MaxHTTPBody is the default request body limit of HTTP functions (default 1 MiB).
 	MaxHTTPBody int64
+	// BodyReadTimeout bounds the time from a forwarded request's arrival to
+	// the last byte of its body (default 10 s); a slower body gets 408.
+	BodyReadTimeout time.Duration
 	// MaxInvocationBody bounds the host's invocation envelope (default 256 MiB).
 	MaxInvocationBody int64
 	// RoutePrefix is host.json's extensions.http.routePrefix (default "api").
@@ -85,6 +90,15 @@ type Config struct {
 	Alerter Alerter
 	Gate    Gate
 	Now     func() time.Time
+	// RetryBudget is how long a Service Bus or blob invocation keeps trying
+	// a transient failure itself, with exponential back-off (honouring a
+	// Retry-After hint), before it fails and the host redelivers (default 2
+	// minutes, at most half the deadline). Service Bus abandons a failed
+	// message and hands it straight back, so without this a short outage
+	// burns every delivery in seconds and dead-letters the message.
+	RetryBudget time.Duration
+	// RetryInitial is the first back-off (default 500 ms; tests shorten it).
+	RetryInitial time.Duration
 }
 
 // Registration describes a registered function, for consistency checks
@@ -113,6 +127,8 @@ type Server struct {
 	mu     sync.Mutex
 	funcs  map[string]*function
 	prefix string
+	// allowed lists the methods of each forwarded HTTP path, for 405s.
+	allowed map[string][]string
 }
 
 // NewServer builds a server. It does no I/O.
@@ -132,11 +148,20 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxHTTPBody <= 0 {
 		cfg.MaxHTTPBody = 1 << 20
 	}
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = 10 * time.Second
+	}
 	if cfg.MaxInvocationBody <= 0 {
 		cfg.MaxInvocationBody = 256 << 20
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RetryBudget <= 0 {
+		cfg.RetryBudget = 2 * time.Minute
+	}
+	if cfg.RetryInitial <= 0 {
+		cfg.RetryInitial = 500 * time.Millisecond
 	}
 	prefix := "api"
 	if cfg.RoutePrefix != nil {
@@ -194,10 +219,12 @@ func (s *Server) ServiceBus(name, binding string, binary bool, h func(ctx contex
 			}
 			st.setMessage(m.MessageID, m.DeliveryCount, m.CorrelationID)
 			p.Payload, p.MessageID, p.DeliveryCount, p.CorrelationID = m.Body, m.MessageID, m.DeliveryCount, m.CorrelationID
-			if err := s.ready(ctx); err != nil {
-				return p, nil, err
-			}
-			return p, nil, h(ctx, m)
+			return p, nil, s.retrying(ctx, func() error {
+				if err := s.ready(ctx); err != nil {
+					return err
+				}
+				return h(ctx, m)
+			})
 		})
 }
 
@@ -235,10 +262,12 @@ func (s *Server) Blob(name, binding string, binary bool, h func(ctx context.Cont
 			}
 			st.setMessage(id, 1, b.Path())
 			p.Payload, p.MessageID, p.CorrelationID, p.DeliveryCount = b.Data, id, b.Path(), 1
-			if err := s.ready(ctx); err != nil {
-				return p, nil, err
-			}
-			return p, nil, h(ctx, b)
+			return p, nil, s.retrying(ctx, func() error {
+				if err := s.ready(ctx); err != nil {
+					return err
+				}
+				return h(ctx, b)
+			})
 		})
 }
 
@@ -282,6 +311,59 @@ func (s *Server) ready(ctx context.Context) error {
 	return nil
 }
 
+// errPanicked marks a handler panic: it fails the invocation (500) but is
+// not retried inside it.
+var errPanicked = errors.New("handler panicked")
+
+// retrying runs op until it succeeds, fails with a class other than
+// transient, panics, or the retry budget (bounded by half the invocation's
+// remaining deadline) runs out. It returns op's last error.
+func (s *Server) retrying(ctx context.Context, op func() error) error {
+	budget := s.cfg.RetryBudget
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)/2)
+	}
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.Multiplier = s.cfg.RetryInitial, 15*time.Second, 2
+	var last error
+	attempt := 0
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
+		last = safely(ctx, op)
+		switch {
+		case last == nil:
+			return struct{}{}, nil
+		case errors.Is(last, errPanicked) || fault.ClassOf(last) != fault.ClassTransient:
+			return struct{}{}, backoff.Permanent(last)
+		}
+		if d, ok := fault.RetryAfter(last); ok {
+			return struct{}{}, &backoff.RetryAfterError{Duration: d}
+		}
+		return struct{}{}, last
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(budget), backoff.WithNotify(func(_ error, wait time.Duration) {
+		Logger(ctx).Warn("transient failure; trying again within the invocation",
+			"attempt", attempt, "wait_ms", wait.Milliseconds(), "error", last, "class", fault.ClassOf(last).String())
+	}))
+	if err == nil {
+		return nil
+	}
+	if attempt > 1 && last != nil {
+		return fmt.Errorf("after %d attempts in this invocation: %w", attempt, last)
+	}
+	return last
+}
+
+// safely runs op and turns a panic into an error marked errPanicked.
+func safely(ctx context.Context, op func() error) (err error) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			Logger(ctx).Error("handler panicked", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: %v", errPanicked, rec)
+		}
+	}()
+	return op()
+}
+
 func metadataJSON(inv *Invocation) json.RawMessage {
 	b, err := json.Marshal(inv.Metadata)
 	if err != nil {
@@ -304,14 +386,13 @@ func (s *Server) deadline() time.Duration {
 func (s *Server) invoke(fn *function) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := s.cfg.Now()
-		capture := &captured{}
 		invID := r.Header.Get("X-Azure-Functions-InvocationId")
 		if invID == "" {
 			invID = newID()
 		}
 		st := &invocationState{
 			info:   InvocationInfo{ID: invID, Function: fn.reg.Name},
-			logger: slog.New(s.cfg.Logging.handler(capture)).With("invocation_id", invID, "function", fn.reg.Name),
+			logger: slog.New(s.cfg.Logging.handler()).With("invocation_id", invID, "function", fn.reg.Name),
 		}
 		ctx, cancel := context.WithTimeout(withState(r.Context(), st), s.deadline())
 		defer cancel()
@@ -346,7 +427,8 @@ func (s *Server) invoke(fn *function) http.HandlerFunc {
 		if len(outputs) == 0 {
 			outputs = json.RawMessage(`{}`)
 		}
-		WriteJSON(w, http.StatusOK, reply{Outputs: outputs, Logs: capture.all()})
+		// Every line went to stdout or stderr already; see Logging.
+		WriteJSON(w, http.StatusOK, reply{Outputs: outputs, Logs: []string{}})
 	}
 }
 
@@ -355,7 +437,7 @@ func (s *Server) runSafely(ctx context.Context, fn *function, inv *Invocation, s
 	defer func() {
 		if rec := recover(); rec != nil {
 			Logger(ctx).Error("handler panicked", "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
-			err = fmt.Errorf("handler panicked: %v", rec)
+			err = fmt.Errorf("%w: %v", errPanicked, rec)
 		}
 	}()
 	return fn.run(ctx, inv, st)

@@ -61,7 +61,6 @@ var sentinels = []struct {
 	err   error
 	class Class
 }{
-	// Order matters when an error wraps several: the most specific decision wins.
 	{ErrDuplicate, ClassDuplicate},
 	{ErrUnauthorized, ClassUnauthorized},
 	{ErrTooLarge, ClassTooLarge},
@@ -73,9 +72,49 @@ var sentinels = []struct {
 
 // ClassOf returns the class of err. nil has no class and returns Transient;
 // callers check for nil first. An error without a class is Transient.
+//
+// The outermost decision wins: a layer that knows more than the client
+// below it re-classifies by wrapping. An OMS 409 is permanent to the OMS
+// client, and the flow that knows an earlier step is on its way turns it
+// into Transient(err, wait); that error is transient. Where an error joins
+// several (errors.Join), the first classified branch decides.
 func ClassOf(err error) Class {
+	if c, ok := classOf(err); ok {
+		return c
+	}
+	return ClassTransient
+}
+
+func classOf(err error) (Class, bool) {
+	for err != nil {
+		if c, ok := err.(*classified); ok {
+			return sentinelClass(c.class), true
+		}
+		for _, s := range sentinels {
+			if err == s.err { //nolint:errorlint // identity with a sentinel, by design
+				return s.class, true
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if c, ok := classOf(e); ok {
+					return c, true
+				}
+			}
+			return 0, false
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+func sentinelClass(sentinel error) Class {
 	for _, s := range sentinels {
-		if errors.Is(err, s.err) {
+		if sentinel == s.err { //nolint:errorlint // identity with a sentinel, by design
 			return s.class
 		}
 	}

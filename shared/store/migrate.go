@@ -10,7 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
-	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -123,11 +123,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (current, target int64, err e
 // ErrSchemaBehind means the database needs `handler migrate` before this binary can work.
 var ErrSchemaBehind = errors.New("database schema is behind this binary")
 
-// schemaGate remembers a successful check: schemas only move forward.
+// schemaGate remembers a successful check: schemas only move forward. It
+// holds no lock while it asks the database, so during an outage each
+// invocation's check fails within that invocation's own deadline instead
+// of queueing behind the others' connection attempts.
 type schemaGate struct {
 	store *Store
-	mu    sync.Mutex
-	ok    bool
+	ok    atomic.Bool
 }
 
 // Ready implements azfunc.Gate: nil once the database answers and its schema
@@ -135,9 +137,7 @@ type schemaGate struct {
 func (s *Store) Ready(ctx context.Context) error { return s.gate.ready(ctx) }
 
 func (g *schemaGate) ready(ctx context.Context) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.ok {
+	if g.ok.Load() {
 		return nil
 	}
 	current, target, err := g.store.SchemaVersion(ctx)
@@ -147,6 +147,6 @@ func (g *schemaGate) ready(ctx context.Context) error {
 	if current < target {
 		return fmt.Errorf("%w: it is at version %d and this binary needs %d; run `handler migrate`", ErrSchemaBehind, current, target)
 	}
-	g.ok = true
+	g.ok.Store(true)
 	return nil
 }

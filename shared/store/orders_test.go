@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -20,22 +21,31 @@ func TestOrdersAndJourney(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := storetest.Store(t)
-	o := store.Order{OrderID: "ORD-1", OrderNumber: "SF-1", Source: "sfcc", Channel: "b2c", TPL: "cirro", State: "WAITING_FULFILLMENT_CONFIRMATION"}
+	o := store.Order{OrderID: "ORD-1", OrderNumber: "SF-1", Source: "sfcc", Channel: "b2c", TPL: "cirro", State: "WAITING_FULFILLMENT_CONFIRMATION", StateRank: 30}
 	created, err := store.InsertOrder(ctx, s.Pool, o)
 	require.NoError(t, err)
 	require.True(t, created)
 	created, err = store.InsertOrder(ctx, s.Pool, o)
 	require.NoError(t, err)
 	require.False(t, created)
-	require.NoError(t, store.SetOrderState(ctx, s.Pool, "ORD-1", "EXPORTED_TO_TPL", "C-77"))
-	require.NoError(t, store.SetOrderState(ctx, s.Pool, "ORD-1", "SHIPPED", ""))
+	advance := func(state string, rank int, no string) bool {
+		t.Helper()
+		moved, err := store.AdvanceOrder(ctx, s.Pool, "ORD-1", state, rank, no)
+		require.NoError(t, err)
+		return moved
+	}
+	require.True(t, advance("EXPORTED_TO_TPL", 60, "C-77"))
+	require.True(t, advance("SHIPPED", 80, ""))
+	require.False(t, advance("TPL_ORDER_CREATED", 40, ""), "a late earlier step does not move the order back")
 	got, err := store.GetOrder(ctx, s.Pool, "ORD-1")
 	require.NoError(t, err)
 	require.Equal(t, "SHIPPED", got.State)
 	require.Equal(t, "C-77", got.TPLOrderNo, "an empty number keeps the known one")
 	_, err = store.GetOrder(ctx, s.Pool, "ORD-404")
 	require.ErrorIs(t, err, store.ErrNotFound)
-	require.NoError(t, store.SetOrderState(ctx, s.Pool, "ORD-404", "RELEASED_FROM_NAV", ""), "unknown orders are not an error")
+	moved, err := store.AdvanceOrder(ctx, s.Pool, "ORD-404", "RELEASED_FROM_NAV", 20, "")
+	require.NoError(t, err, "unknown orders are not an error")
+	require.False(t, moved)
 
 	for _, st := range []string{"RELEASED_FROM_NAV", "WAITING_FULFILLMENT_CONFIRMATION", "SHIPPED"} {
 		require.NoError(t, store.RecordJourney(ctx, s.Pool, store.JourneyStep{OrderID: "ORD-1", State: st, System: "oms", Function: "f", MessageID: "m-" + st}))
@@ -66,9 +76,10 @@ func TestRecordWebhook(t *testing.T) {
 }
 
 type recordingPublisher struct {
-	mu   sync.Mutex
-	msgs []bus.Message
-	fail map[string]bool
+	mu        sync.Mutex
+	msgs      []bus.Message
+	fail      map[string]bool
+	permanent map[string]bool
 }
 
 func (p *recordingPublisher) Publish(_ context.Context, m bus.Message) error {
@@ -76,6 +87,9 @@ func (p *recordingPublisher) Publish(_ context.Context, m bus.Message) error {
 	defer p.mu.Unlock()
 	if p.fail[m.Key] {
 		return errors.New("service bus unavailable")
+	}
+	if p.permanent[m.Key] {
+		return fault.Permanentf("message too large")
 	}
 	p.msgs = append(p.msgs, m)
 	return nil
@@ -113,7 +127,8 @@ func TestOutbox(t *testing.T) {
 	require.Error(t, err)
 
 	pub := &recordingPublisher{fail: map[string]bool{"b": true}}
-	n, err := s.PublishOutbox(ctx, pub, ids, 0)
+	noWait := store.OutboxPolicy{Backoff: func(int) time.Duration { return 0 }}
+	n, _, err := s.PublishOutbox(ctx, pub, ids, 0, noWait)
 	require.ErrorContains(t, err, "service bus unavailable")
 	require.Equal(t, 1, n)
 	pending, err := s.PendingOutbox(ctx)
@@ -121,13 +136,124 @@ func TestOutbox(t *testing.T) {
 	require.Equal(t, 1, pending)
 
 	pub.fail = nil
-	n, err = s.PublishOutbox(ctx, pub, nil, 0)
+	n, _, err = s.PublishOutbox(ctx, pub, nil, 0, noWait)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the relay publishes what was left")
 	require.Len(t, pub.msgs, 2)
 	require.Equal(t, "cirro", pub.msgs[0].Properties["target"])
 	require.Equal(t, "a", pub.msgs[0].Envelope.RefeID)
-	n, err = s.PublishOutbox(ctx, pub, nil, 0)
+	n, _, err = s.PublishOutbox(ctx, pub, nil, 0, noWait)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+func TestPoisonOutboxRowsBackOffParkAndNeverStarveNewerRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Store(t)
+	enqueue := func(key string) int64 {
+		t.Helper()
+		env, err := bus.Request("", "fulfillment.requested", bus.ObjectFulfillment, key, map[string]string{"k": key}, time.Now())
+		require.NoError(t, err)
+		id, err := store.Enqueue(ctx, s.Pool, bus.Message{Topic: "fulfillment-request", Key: key, Envelope: env})
+		require.NoError(t, err)
+		return id
+	}
+	poison := enqueue("poison")
+	pub := &recordingPublisher{fail: map[string]bool{"poison": true}}
+	policy := store.OutboxPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Hour }}
+
+	_, parked, err := s.PublishOutbox(ctx, pub, nil, 1, policy)
+	require.Error(t, err)
+	require.Empty(t, parked)
+	// The poison row backs off an hour: a newer row goes out even with a batch of one.
+	fresh := enqueue("fresh")
+	n, _, err := s.PublishOutbox(ctx, pub, nil, 1, policy)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, "fresh", pub.msgs[len(pub.msgs)-1].Key)
+	require.Equal(t, 1, storetest.Count(t, s, `SELECT * FROM outbox WHERE id = $1 AND published_at IS NOT NULL`, fresh))
+
+	// Once due again it fails until its attempts are used, then it is parked once.
+	for range 2 {
+		storetest.Exec(t, s, `UPDATE outbox SET next_attempt_at = now() WHERE id = $1`, poison)
+		_, parked, err = s.PublishOutbox(ctx, pub, nil, 10, policy)
+		require.Error(t, err)
+	}
+	require.Len(t, parked, 1, "the third failure parks it")
+	require.True(t, parked[0].First)
+	p, err := s.GetParked(ctx, parked[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, store.OutboxFunction, p.Function)
+	require.Contains(t, p.Reason, "failed 3 times")
+	require.Equal(t, "poison", p.CorrelationID)
+	pending, err := s.PendingOutbox(ctx)
+	require.NoError(t, err)
+	require.Zero(t, pending, "a parked row is no longer pending")
+	storetest.Exec(t, s, `UPDATE outbox SET next_attempt_at = now() WHERE id = $1`, poison)
+	n, _, err = s.PublishOutbox(ctx, pub, nil, 10, policy)
+	require.NoError(t, err)
+	require.Zero(t, n, "a parked row is not retried")
+
+	// After a fix, the operator requeues it.
+	pub.fail = nil
+	require.NoError(t, s.RequeueOutbox(ctx, poison))
+	n, _, err = s.PublishOutbox(ctx, pub, nil, 10, policy)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
+
+func TestPermanentPublishFailureParksAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Store(t)
+	env, err := bus.Request("", "e", bus.ObjectOrder, "ORD-9", map[string]string{}, time.Now())
+	require.NoError(t, err)
+	_, err = store.Enqueue(ctx, s.Pool, bus.Message{Topic: "shipped", Key: "too-big", Envelope: env})
+	require.NoError(t, err)
+	pub := &recordingPublisher{permanent: map[string]bool{"too-big": true}}
+	_, parked, err := s.PublishOutbox(ctx, pub, nil, 10, store.OutboxPolicy{})
+	require.Error(t, err)
+	require.Len(t, parked, 1)
+}
+
+func TestConcurrentPublishersNeverSendARowTwice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Store(t)
+	for i := range 200 {
+		env, err := bus.Request("", "e", bus.ObjectOrder, fmt.Sprint(i), map[string]string{}, time.Now())
+		require.NoError(t, err)
+		_, err = store.Enqueue(ctx, s.Pool, bus.Message{Topic: "t", Key: fmt.Sprint(i), Envelope: env})
+		require.NoError(t, err)
+	}
+	pub := &recordingPublisher{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, _, err := s.PublishOutbox(ctx, pub, nil, 7, store.OutboxPolicy{})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	seen := map[string]int{}
+	for _, m := range pub.msgs {
+		seen[m.Key]++
+	}
+	require.Len(t, seen, 200)
+	for k, n := range seen {
+		require.Equal(t, 1, n, "message %s", k)
+	}
 }

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,50 +43,88 @@ func (p *ParkedMessage) Open() bool { return p.ReplayedAt == nil }
 
 // Park stores p, or updates the record of the same function and message id.
 // The result is First when the message was not parked before, or was
-// replayed and failed again: those deserve an alert.
+// replayed and failed again: those deserve an alert. Any bytes can be
+// parked: the payload is stored as is, text fields are made safe for
+// PostgreSQL (NUL and invalid UTF-8 replaced, cut to a bounded length), and
+// metadata that jsonb refuses is kept base64-encoded (MetadataJSON undoes it).
 func (s *Store) Park(ctx context.Context, p azfunc.Parked) (azfunc.ParkResult, error) {
-	meta := p.Metadata
-	if len(meta) == 0 || !json.Valid(meta) {
-		meta = json.RawMessage(`{}`)
+	var res azfunc.ParkResult
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		res, err = park(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return azfunc.ParkResult{}, fmt.Errorf("parking message %s of %s: %w", Text(p.MessageID, 200), p.Function, err)
 	}
+	return res, nil
+}
+
+// metadataRawKey holds metadata that is not storable as jsonb.
+const metadataRawKey = "_raw_base64"
+
+func safeMetadata(meta json.RawMessage) json.RawMessage {
+	if len(meta) == 0 {
+		return json.RawMessage(`{}`)
+	}
+	// jsonb refuses \u0000 in strings and anything that is not JSON.
+	if json.Valid(meta) && !bytes.Contains(meta, []byte(`\u0000`)) {
+		return meta
+	}
+	b, _ := json.Marshal(map[string]string{metadataRawKey: base64.StdEncoding.EncodeToString(meta)})
+	return b
+}
+
+// MetadataJSON is the invocation metadata exactly as it was parked.
+func (p *ParkedMessage) MetadataJSON() json.RawMessage {
+	var wrapped map[string]string
+	if json.Unmarshal(p.Metadata, &wrapped) == nil && len(wrapped) == 1 {
+		if raw, ok := wrapped[metadataRawKey]; ok {
+			if b, err := base64.StdEncoding.DecodeString(raw); err == nil {
+				return b
+			}
+		}
+	}
+	return p.Metadata
+}
+
+func park(ctx context.Context, tx pgx.Tx, p azfunc.Parked) (azfunc.ParkResult, error) {
+	meta := safeMetadata(p.Metadata)
 	payload := p.Payload
 	if payload == nil {
 		payload = []byte{}
 	}
+	msgID, corr := Text(p.MessageID, 1000), Text(p.CorrelationID, 200)
+	reason := Text(p.Reason, 4000)
 	var res azfunc.ParkResult
-	err := s.InTx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		var replayed *time.Time
-		err := tx.QueryRow(ctx, `SELECT id, replayed_at FROM parked_messages WHERE function = $1 AND message_id = $2 FOR UPDATE`,
-			p.Function, p.MessageID).Scan(&id, &replayed)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			err = tx.QueryRow(ctx, `
-				INSERT INTO parked_messages (function, trigger, binding, message_id, correlation_id, invocation_id,
-				                             delivery_count, reason, payload, metadata)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-				ON CONFLICT (function, message_id) DO UPDATE SET last_seen = now()
-				RETURNING id, (xmax = 0)`,
-				p.Function, p.Trigger, p.Binding, p.MessageID, p.CorrelationID, p.InvocationID,
-				p.DeliveryCount, p.Reason, payload, meta).Scan(&res.ID, &res.First)
-			return err
-		case err != nil:
-			return err
-		}
-		res.ID, res.First = id, replayed != nil
-		_, err = tx.Exec(ctx, `
-			UPDATE parked_messages
-			   SET reason = $2, invocation_id = $3, delivery_count = $4, payload = $5, metadata = $6,
-			       times_seen = times_seen + 1, last_seen = now(),
-			       replayed_at = NULL,
-			       alerted_at = CASE WHEN replayed_at IS NULL THEN alerted_at END
-			 WHERE id = $1`, id, p.Reason, p.InvocationID, p.DeliveryCount, payload, meta)
-		return err
-	})
-	if err != nil {
-		return azfunc.ParkResult{}, fmt.Errorf("parking message %s of %s: %w", p.MessageID, p.Function, err)
+	var id int64
+	var replayed *time.Time
+	err := tx.QueryRow(ctx, `SELECT id, replayed_at FROM parked_messages WHERE function = $1 AND message_id = $2 FOR UPDATE`,
+		p.Function, msgID).Scan(&id, &replayed)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		err = tx.QueryRow(ctx, `
+			INSERT INTO parked_messages (function, trigger, binding, message_id, correlation_id, invocation_id,
+			                             delivery_count, reason, payload, metadata)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (function, message_id) DO UPDATE SET last_seen = now()
+			RETURNING id, (xmax = 0)`,
+			p.Function, p.Trigger, Text(p.Binding, 200), msgID, corr, Text(p.InvocationID, 200),
+			p.DeliveryCount, reason, payload, meta).Scan(&res.ID, &res.First)
+		return res, err
+	case err != nil:
+		return res, err
 	}
-	return res, nil
+	res.ID, res.First = id, replayed != nil
+	_, err = tx.Exec(ctx, `
+		UPDATE parked_messages
+		   SET reason = $2, invocation_id = $3, delivery_count = $4, payload = $5, metadata = $6,
+		       times_seen = times_seen + 1, last_seen = now(),
+		       replayed_at = NULL,
+		       alerted_at = CASE WHEN replayed_at IS NULL THEN alerted_at END,
+		       alert_claimed_until = NULL
+		 WHERE id = $1`, id, reason, Text(p.InvocationID, 200), p.DeliveryCount, payload, meta)
+	return res, err
 }
 
 const parkedColumns = `id, function, trigger, binding, message_id, correlation_id, invocation_id, delivery_count,
@@ -153,26 +194,85 @@ func (s *Store) ListParked(ctx context.Context, f ParkedFilter) ([]*ParkedMessag
 	return out, nil
 }
 
+// ClaimUnalerted claims up to limit open parked messages that no one has
+// been told about, for lease, so that the background alert sender and
+// dead-letter-watch never report the same one twice. Oldest first.
+func (s *Store) ClaimUnalerted(ctx context.Context, limit int, lease time.Duration) ([]*ParkedMessage, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	rows, err := s.Pool.Query(ctx, `
+		UPDATE parked_messages SET alert_claimed_until = now() + make_interval(secs => $2)
+		 WHERE id IN (
+		       SELECT id FROM parked_messages
+		        WHERE alerted_at IS NULL AND replayed_at IS NULL
+		          AND (alert_claimed_until IS NULL OR alert_claimed_until < now())
+		        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+		RETURNING `+parkedColumns, limit, lease.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("claiming parked messages to report: %w", err)
+	}
+	defer rows.Close()
+	var out []*ParkedMessage
+	for rows.Next() {
+		p, err := scanParked(rows)
+		if err != nil {
+			return nil, fmt.Errorf("reading parked message: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claiming parked messages to report: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// ReleaseAlertClaim gives claimed messages back unreported (the alert could
+// not be sent); the next sender reports them.
+func (s *Store) ReleaseAlertClaim(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.Pool.Exec(context.WithoutCancel(ctx),
+		`UPDATE parked_messages SET alert_claimed_until = NULL WHERE id = ANY($1) AND alerted_at IS NULL`, ids); err != nil {
+		return fmt.Errorf("releasing alert claims: %w", err)
+	}
+	return nil
+}
+
 // MarkAlerted records that people were told about these parked messages.
 func (s *Store) MarkAlerted(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.Pool.Exec(ctx, `UPDATE parked_messages SET alerted_at = now() WHERE id = ANY($1) AND alerted_at IS NULL`, ids); err != nil {
+	if _, err := s.Pool.Exec(context.WithoutCancel(ctx),
+		`UPDATE parked_messages SET alerted_at = now(), alert_claimed_until = NULL WHERE id = ANY($1) AND alerted_at IS NULL`, ids); err != nil {
 		return fmt.Errorf("marking parked messages alerted: %w", err)
 	}
 	return nil
 }
 
-// MarkReplayed records a replay of a parked message; if the replay fails
-// permanently again, Park reopens it.
-func (s *Store) MarkReplayed(ctx context.Context, id int64) error {
+// BeginReplay marks a parked message as being replayed, before its
+// function runs again. If the replay parks it again, Park sees the mark,
+// reopens the row as a new failure and it is alerted again; if the replay
+// fails transiently, ReopenAfterFailedReplay puts the row back as it was.
+func (s *Store) BeginReplay(ctx context.Context, id int64) error {
 	tag, err := s.Pool.Exec(ctx, `UPDATE parked_messages SET replayed_at = now(), replay_count = replay_count + 1 WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("marking parked message %d replayed: %w", id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("parked message %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ReopenAfterFailedReplay makes a parked message open again after a replay
+// that failed transiently (it was not parked again and did not succeed).
+func (s *Store) ReopenAfterFailedReplay(ctx context.Context, id int64) error {
+	if _, err := s.Pool.Exec(context.WithoutCancel(ctx), `UPDATE parked_messages SET replayed_at = NULL WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("reopening parked message %d: %w", id, err)
 	}
 	return nil
 }

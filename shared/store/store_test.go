@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,7 +223,7 @@ func TestPark(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, unalerted)
 
-		require.NoError(t, s.MarkReplayed(ctx, r.ID))
+		require.NoError(t, s.BeginReplay(ctx, r.ID))
 		open, err := s.ListParked(ctx, store.ParkedFilter{OpenOnly: true})
 		require.NoError(t, err)
 		require.Empty(t, open)
@@ -246,8 +248,95 @@ func TestPark(t *testing.T) {
 		s := storetest.Store(t)
 		_, err := s.GetParked(ctx, 999)
 		require.ErrorIs(t, err, store.ErrNotFound)
-		require.ErrorIs(t, s.MarkReplayed(ctx, 999), store.ErrNotFound)
+		require.ErrorIs(t, s.BeginReplay(ctx, 999), store.ErrNotFound)
 	})
+
+	t.Run("ParkingStoresAnyBytes", func(t *testing.T) {
+		t.Parallel()
+		s := storetest.Store(t)
+		bad := azfunc.Parked{
+			Function: "cirro-fulfill", Trigger: "serviceBusTrigger", MessageID: "m\x00id\xff",
+			CorrelationID: strings.Repeat("O", 5000), Reason: "order \x00 refused \xfe",
+			Payload:  []byte{0, 0xff, 'x'},
+			Metadata: json.RawMessage(`{"MessageId":"\"m\u0000id\""}`),
+		}
+		r, err := s.Park(ctx, bad)
+		require.NoError(t, err, "parking never fails on the data it keeps")
+		p, err := s.GetParked(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, []byte{0, 0xff, 'x'}, p.Payload, "the payload is kept byte for byte")
+		require.Equal(t, string(bad.Metadata), string(p.MetadataJSON()), "metadata jsonb refuses is kept verbatim")
+		require.Contains(t, p.Reason, `order \0 refused`)
+		require.Less(t, len(p.CorrelationID), 300)
+		again, err := s.Park(ctx, bad)
+		require.NoError(t, err)
+		require.Equal(t, r.ID, again.ID, "the same bad message is one row")
+	})
+
+	t.Run("AlertClaimsAreExclusive", func(t *testing.T) {
+		t.Parallel()
+		s := storetest.Store(t)
+		for _, id := range []string{"a", "b", "c"} {
+			m := msg
+			m.MessageID = id
+			_, err := s.Park(ctx, m)
+			require.NoError(t, err)
+		}
+		first, err := s.ClaimUnalerted(ctx, 2, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, first, 2)
+		second, err := s.ClaimUnalerted(ctx, 10, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, second, 1, "claimed rows are not handed out twice")
+		require.NoError(t, s.ReleaseAlertClaim(ctx, []int64{first[0].ID}))
+		require.NoError(t, s.MarkAlerted(ctx, []int64{first[1].ID, second[0].ID}))
+		third, err := s.ClaimUnalerted(ctx, 10, time.Minute)
+		require.NoError(t, err)
+		require.Len(t, third, 1, "a released claim is reported by the next sender")
+		require.Equal(t, first[0].ID, third[0].ID)
+	})
+}
+
+func TestSchemaGateChecksInParallelDuringAnOutage(t *testing.T) {
+	t.Parallel()
+	// A database that accepts connections and never answers: each check
+	// hangs until its own deadline. With a lock held across the check they
+	// would queue one behind the other; here all of them are in flight at once.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	s, err := store.Open(store.Config{URL: "postgres://app:pw@" + l.Addr().String() + "/app?sslmode=disable", ConnectTimeout: time.Minute})
+	require.NoError(t, err)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	const n = 5
+	errs := make(chan error, n)
+	for range n {
+		go func() { errs <- s.Ready(ctx) }()
+	}
+	deadline := time.After(20 * time.Second)
+	for i := range n {
+		select {
+		case c := <-accepted:
+			defer c.Close()
+		case <-deadline:
+			t.Fatalf("only %d of %d checks reached the database at once: they queue behind each other", i, n)
+		}
+	}
+	cancel()
+	for range n {
+		require.Error(t, <-errs)
+	}
 }
 
 func TestWatermarks(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,4 +121,14 @@ func Count(tb testing.TB, s *store.Store, sql string, args ...any) int {
 		tb.Fatalf("count %q: %v", sql, err)
 	}
 	return n
+}
+
+// SchemaURL is cfg's connection string with its schema as the search_path,
+// for code that takes a DATABASE_URL.
+func SchemaURL(cfg store.Config) string {
+	sep := "?"
+	if strings.Contains(cfg.URL, "?") {
+		sep = "&"
+	}
+	return cfg.URL + sep + "search_path=" + cfg.Schema
 }

@@ -1,22 +1,38 @@
+// Command devrun runs the product on one machine, against simulated
+// partners: a throwaway PostgreSQL (unless DATABASE_URL is set), migrations,
+// a filesystem blob store, the fakes of every partner, and the local
+// Functions host (shared/devhost) running the production handler binary as
+// its worker, exactly as Azure runs it. `make run` builds both binaries and
+// starts this one. It is a development tool: nothing here ships.
+//
+//	devrun [-handler .run/handler] [-addr 127.0.0.1:7071] [-seed-orders 6] [-v]
+//	devrun request [-order ID] [cirro|xb]   print a signed curl command for the running local run
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/popsockets/integration/handlers/fulfillment"
+	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/bus"
 	"github.com/popsockets/integration/shared/devhost"
+	"github.com/popsockets/integration/shared/devhost/localpartners"
+	"github.com/popsockets/integration/shared/messaging"
 	"github.com/popsockets/integration/shared/oms"
 	"github.com/popsockets/integration/shared/oms/omstest"
 	"github.com/popsockets/integration/shared/store"
@@ -24,13 +40,63 @@ import (
 	"github.com/popsockets/integration/shared/webhook"
 )
 
+// settingsFile is where the local run writes its settings, so that the
+// handler's trace and replay commands find it from another terminal.
+const settingsFile = ".run/settings.json"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "request" {
+		code = devRequest(os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	} else {
+		code = dev(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}
+	stop()
+	os.Exit(code)
+}
+
+// appRoot finds the directory holding host.json, starting at dir.
+func appRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "host.json")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("no host.json here or above: run from the repository")
+		}
+	}
+}
+
+func writeSettings(dir string, values map[string]string) error {
+	b, err := json.MarshalIndent(values, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, filepath.Base(settingsFile)), b, 0o600)
+}
+
+func readSettings() (map[string]string, error) {
+	b, err := os.ReadFile(settingsFile)
+	if err != nil {
+		return nil, err
+	}
+	var values map[string]string
+	return values, json.Unmarshal(b, &values)
+}
+
 // dev runs the product on one machine: a throwaway PostgreSQL (unless
 // DATABASE_URL is set), migrations, a filesystem blob store, and the local
 // Functions host running this same binary as its handler.
 func dev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fl := flag.NewFlagSet("devrun", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	root := fl.String("root", ".", "the app root (holds host.json and functions/)")
+	handler := fl.String("handler", ".run/handler", "the handler binary the local host runs (make run builds it)")
 	addr := fl.String("addr", "127.0.0.1:7071", "where the local host listens")
 	verbose := fl.Bool("v", false, "also print the handler's JSON log lines")
 	seed := fl.Int("seed-orders", 6, "how many sample orders the simulated OMS sends once the host is up (0: none)")
@@ -39,7 +105,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "handler dev: "+format+"\n", a...)
+		fmt.Fprintf(stderr, "devrun: "+format+"\n", a...)
 		return 1
 	}
 
@@ -95,7 +161,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fail("listening on %s: %v", *addr, err)
 	}
 	hostURL := "http://" + ln.Addr().String()
-	partners, err := startLocalPartners(hostURL, true)
+	partners, err := localpartners.Start(hostURL, localpartners.Options{AutoCallbacks: true})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -106,8 +172,8 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	values["DEVHOST_URL"] = hostURL
-	if err := writeLocalSettings(runDir, values); err != nil {
-		return fail("writing %s: %v", localSettingsFile, err)
+	if err := writeSettings(runDir, values); err != nil {
+		return fail("writing %s: %v", settingsFile, err)
 	}
 
 	logPath := filepath.Join(runDir, "handler.log")
@@ -120,12 +186,19 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *verbose {
 		handlerOut = io.MultiWriter(logFile, stdout)
 	}
-	exe, err := os.Executable()
+	exe, err := filepath.Abs(*handler)
 	if err != nil {
-		return fail("finding this binary: %v", err)
+		return fail("%v", err)
+	}
+	if _, err := os.Stat(exe); err != nil {
+		return fail("no handler binary at %s (make run builds it): %v", *handler, err)
+	}
+	cat, err := messaging.Parse(infra.MessagingJSON)
+	if err != nil {
+		return fail("%v", err)
 	}
 	h, err := devhost.New(devhost.Config{
-		AppRoot: appDir, Catalog: catalog(), Settings: values, Listener: ln, Blobs: blobs, Out: stdout,
+		AppRoot: appDir, Catalog: cat, Settings: values, Listener: ln, Blobs: blobs, Out: stdout,
 		RedeliveryDelay: time.Second,
 		Worker:          &devhost.ExecWorker{Path: exe, Dir: appDir, Stdout: handlerOut, Stderr: handlerOut},
 	})
@@ -144,10 +217,11 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 				say("  function %s", name)
 			}
 			if *seed > 0 {
-				seedOrders(ctx, h, partners, values, *seed, stdout)
+				seedOrders(ctx, h, partners, values, *seed, exe, stdout)
 			}
-			say("post your own request:  .run/handler dev-request cirro   (prints a signed curl command)")
+			say("post your own request:  .run/devrun request cirro   (prints a signed curl command)")
 			say("follow an order:        .run/handler trace <order-id>")
+			say("what is configured:     .run/handler config check")
 			say("Ctrl-C stops everything.")
 		case <-ctx.Done():
 		}
@@ -161,7 +235,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 // seedOrders plays NAV and OMS for n sample orders, so a person sees the
 // whole loop: NAV releases each order, OMS asks Cirro or XB to fulfil it,
 // Cirro accepts and ships by itself, and each order's journey is printed.
-func seedOrders(ctx context.Context, h *devhost.Host, p *localPartners, values map[string]string, n int, out io.Writer) {
+func seedOrders(ctx context.Context, h *devhost.Host, p *localpartners.Partners, values map[string]string, n int, handler string, out io.Writer) {
 	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
 	nav, err := bus.NewLocal(bus.LocalConfig{URL: h.URL(), Topics: map[string]string{
 		fulfillment.TopicNAVOrderRelease: values["TOPIC_NAV_ORDER_RELEASE"]}})
@@ -201,52 +275,64 @@ func seedOrders(ctx context.Context, h *devhost.Host, p *localPartners, values m
 	_ = h.WaitIdle(wctx)
 	_ = p.Cirro.WaitCallbacks(wctx)
 	_ = h.WaitIdle(wctx)
-	s, err := store.Open(store.Config{URL: values["DATABASE_URL"]})
-	if err != nil {
-		say("seeding: %v", err)
-		return
-	}
-	defer s.Close()
 	say("")
-	say("journeys of the %d seeded orders:", len(ids))
+	say("journeys of the %d seeded orders (handler trace <order-id>):", len(ids))
 	for _, id := range ids {
-		t, err := readTrace(ctx, s, id)
-		if err != nil {
-			say("  %s: %v", id, err)
-			continue
+		cmd := exec.CommandContext(ctx, handler, "trace", id)
+		cmd.Env = os.Environ()
+		for k, v := range values {
+			cmd.Env = append(cmd.Env, k+"="+v)
 		}
-		printTrace(out, t)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			say("  %s: %v", id, err)
+		}
 	}
 	say("")
 }
 
 // devRequest prints a curl command that posts a fresh, signed and sealed
 // fulfilment request to the local run (signatures are valid for 5 minutes).
-func devRequest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("dev-request", flag.ContinueOnError)
+func devRequest(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("devrun request", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	orderID := fl.String("order", "", "order id (default: a new sample order)")
 	if err := fl.Parse(args); err != nil || fl.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: handler dev-request [-order ID] [cirro|xb]")
+		fmt.Fprintln(stderr, "usage: devrun request [-order ID] [cirro|xb]")
 		return 2
 	}
 	tpl := "cirro"
 	if fl.NArg() == 1 {
 		tpl = fl.Arg(0)
 	}
-	env := cliEnv(getenv, stderr)
+	values, err := readSettings()
+	if err != nil {
+		fmt.Fprintf(stderr, "devrun request: no local run found (start `make run` first): %v\n", err)
+		return 2
+	}
+	env := func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return values[k]
+	}
 	if env("DEVHOST_URL") == "" {
-		fmt.Fprintln(stderr, "handler dev-request: no local run found (start `make run` first)")
+		fmt.Fprintln(stderr, "devrun request: no local run found (start `make run` first)")
 		return 2
 	}
 	keyring, err := oms.NewKeyring(env("OMS_AES_KEY_ID"), env("OMS_AES_KEY"), "", "")
 	if err != nil {
-		fmt.Fprintf(stderr, "handler dev-request: %v\n", err)
+		fmt.Fprintf(stderr, "devrun request: %v\n", err)
 		return 2
 	}
-	signer, err := webhook.NewSigner(webhook.ParseSecrets(env("OMS_WEBHOOK_SECRETS"))[0])
+	secrets := webhook.ParseSecrets(env("OMS_WEBHOOK_SECRETS"))
+	if len(secrets) == 0 {
+		fmt.Fprintln(stderr, "devrun request: OMS_WEBHOOK_SECRETS is empty: the request cannot be signed (set it in local.settings.json, or let the local run generate it)")
+		return 2
+	}
+	signer, err := webhook.NewSigner(secrets[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "handler dev-request: %v\n", err)
+		fmt.Fprintf(stderr, "devrun request: %v\n", err)
 		return 2
 	}
 	smp := omstest.SampleOrders(1, time.Now().UnixNano())[0]
@@ -255,18 +341,18 @@ func devRequest(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	smp.Request.Sealed, err = keyring.Seal(smp.Request.OrderID, smp.Customer)
 	if err != nil {
-		fmt.Fprintf(stderr, "handler dev-request: %v\n", err)
+		fmt.Fprintf(stderr, "devrun request: %v\n", err)
 		return 1
 	}
 	body, _ := json.Marshal(smp.Request)
 	path := filepath.Join(".run", "request-"+smp.Request.OrderID+".json")
 	if err := os.WriteFile(path, body, 0o600); err != nil {
-		fmt.Fprintf(stderr, "handler dev-request: %v\n", err)
+		fmt.Fprintf(stderr, "devrun request: %v\n", err)
 		return 1
 	}
 	h := http.Header{}
 	if err := signer.Sign(h, omstest.WebhookID(smp.Request.OrderID, tpl), time.Now(), body); err != nil {
-		fmt.Fprintf(stderr, "handler dev-request: %v\n", err)
+		fmt.Fprintf(stderr, "devrun request: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "curl -i -X POST %s/api/fulfillment/request/%s \\\n  -H 'content-type: application/json' \\\n"+

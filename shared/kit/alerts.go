@@ -1,0 +1,151 @@
+package kit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/store"
+	"github.com/popsockets/integration/shared/teams"
+)
+
+// Alerts tells people what needs them. Parked messages are reported by a
+// background sender that the parking wakes (and by dead-letter-watch, which
+// calls SendPending on its schedule): it claims the messages nobody has
+// been told about, writes one needs_attention error line per message, posts
+// one Teams card (the message's details, or a summary when several wait),
+// and marks them reported. A card that cannot be sent leaves them claimed
+// until the claim runs out, and the next run reports them. So parking
+// never waits for Teams, whose limit is a few cards a second, and a burst
+// of parking becomes a few cards, not hundreds.
+type Alerts struct {
+	app  *App
+	kick chan struct{}
+}
+
+// Kick wakes the background sender; it never blocks.
+func (a *Alerts) Kick() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// debounce lets a burst of parking gather into one card.
+const debounce = 250 * time.Millisecond
+
+func (a *Alerts) run(ctx context.Context) {
+	ctx = azfunc.WithLogger(ctx, a.app.log.With("function", "alert-sender"))
+	backoff := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.kick:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(debounce):
+		}
+		if _, err := a.SendPending(ctx); err != nil {
+			a.app.log.Warn("reporting parked messages failed; dead-letter-watch retries", "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Minute)
+			a.Kick()
+			continue
+		}
+		backoff = time.Second
+	}
+}
+
+// maxPerCard bounds the parked messages one card lists.
+const maxPerCard = 20
+
+// SendPending reports every parked message nobody has been told about:
+// one needs_attention line each, and cards of at most 20.
+func (a *Alerts) SendPending(ctx context.Context) (reported int, err error) {
+	s := a.app.store
+	if s == nil {
+		return 0, errors.New("alerts: DATABASE_URL is not set")
+	}
+	for {
+		batch, err := s.ClaimUnalerted(ctx, maxPerCard, time.Minute)
+		if err != nil {
+			return reported, err
+		}
+		if len(batch) == 0 {
+			return reported, nil
+		}
+		ids := make([]int64, 0, len(batch))
+		for _, p := range batch {
+			ids = append(ids, p.ID)
+			azfunc.Logger(ctx).Error("parked message needs attention", "outcome", "needs_attention",
+				"parked_id", p.ID, "parked_function", p.Function, "parked_message_id", p.MessageID,
+				"parked_correlation_id", p.CorrelationID, "reason", p.Reason, "times_seen", p.TimesSeen,
+				"first_seen", p.FirstSeen, "replay", fmt.Sprintf("handler replay %d", p.ID))
+		}
+		if a.app.teams != nil {
+			if err := a.app.teams.Post(ctx, a.parkedCard(batch)); err != nil {
+				_ = s.ReleaseAlertClaim(ctx, ids)
+				return reported, fmt.Errorf("posting %d parked messages to Teams: %w", len(batch), err)
+			}
+		}
+		if err := s.MarkAlerted(ctx, ids); err != nil {
+			return reported, err
+		}
+		reported += len(batch)
+	}
+}
+
+// Post sends an alert to Teams (nothing without Teams; the caller logs).
+func (a *Alerts) Post(ctx context.Context, al teams.Alert) error {
+	if a.app.teams == nil {
+		return nil
+	}
+	return a.app.teams.Post(ctx, al)
+}
+
+// Environment is the environment alerts are titled with.
+func (a *Alerts) Environment() string { return a.app.value(a.app.settings["ENVIRONMENT"]) }
+
+// parkedCard describes parked messages for people: function, order or
+// document, reason and the replay command, never the payload (payloads may
+// hold personal data).
+func (a *Alerts) parkedCard(batch []*store.ParkedMessage) teams.Alert {
+	env := a.Environment()
+	if len(batch) == 1 {
+		p := batch[0]
+		return teams.Alert{
+			Title:    fmt.Sprintf("[%s] message parked: %s", env, p.Function),
+			Text:     "A message failed in a way retrying cannot fix. Fix the cause, then replay it.",
+			Severity: teams.SeverityError,
+			Facts: []teams.Fact{
+				{Name: "Function", Value: p.Function},
+				{Name: "Order / document", Value: p.CorrelationID},
+				{Name: "Message id", Value: p.MessageID},
+				{Name: "Reason", Value: p.Reason},
+				{Name: "Parked id", Value: strconv.FormatInt(p.ID, 10)},
+				{Name: "Replay", Value: fmt.Sprintf("handler replay %d", p.ID)},
+				{Name: "Invocation", Value: p.InvocationID},
+			},
+		}
+	}
+	facts := make([]teams.Fact, 0, len(batch))
+	for _, p := range batch {
+		facts = append(facts, teams.Fact{Name: fmt.Sprintf("parked #%d %s", p.ID, p.Function),
+			Value: fmt.Sprintf("%s: %s (handler replay %d)", p.CorrelationID, p.Reason, p.ID)})
+	}
+	return teams.Alert{
+		Title:    fmt.Sprintf("[%s] %d messages parked", env, len(batch)),
+		Text:     "These messages failed in a way retrying cannot fix. Fix the cause, then replay them.",
+		Severity: teams.SeverityError, Facts: facts,
+	}
+}
