@@ -108,7 +108,6 @@ func serviceBusInvocation(fn *Function, trig *Binding, d *delivery, namespace st
 		"DeliveryCount":         netNumber(int64(d.deliveryCount)),
 		"LockToken":             netString(d.lockToken),
 		"MessageId":             netString(d.wire.MessageID),
-		"ContentType":           netString(d.wire.ContentType),
 		"SequenceNumber":        netNumber(d.sequence),
 		"EnqueuedTimeUtc":       netDateTime(d.enqueued),
 		"EnqueuedTime":          netDateTimeOffset(d.enqueued),
@@ -123,6 +122,10 @@ func serviceBusInvocation(fn *Function, trig *Binding, d *delivery, namespace st
 		"ReceiveActions":        raw(map[string]any{}),
 		"Client":                raw(map[string]any{"FullyQualifiedNamespace": namespace, "IsClosed": false, "TransportType": 0, "Identifier": namespace + "-devhost"}),
 		"sys":                   sysBlock(fn.Name, now),
+	}
+	// Unset (null) properties never reach Metadata.
+	if d.wire.ContentType != "" {
+		md["ContentType"] = netString(d.wire.ContentType)
 	}
 	if d.wire.CorrelationID != "" {
 		md["CorrelationId"] = netString(d.wire.CorrelationID)

@@ -241,6 +241,7 @@ func (h *Host) serveFunction(w http.ResponseWriter, r *http.Request, fn *Functio
 		return
 	}
 	if !h.authorized(r, fn) {
+		h.printf("401    %-28s %s %s: no valid function key (x-functions-key or ?code=)", fn.Name, r.Method, r.URL.Path)
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -356,7 +357,7 @@ func (h *Host) forward(w http.ResponseWriter, r *http.Request, fn *Function) {
 	start := h.cfg.Now()
 	inv := Invocation{ID: newGUID(), Function: fn.Name, Trigger: "httpTrigger", At: start}
 	scope := invocationScope{fn: fn.Name, id: inv.ID, operationID: traceIDOf(r), start: start}
-	h.telemetry.executing(scope, "This HTTP triggered function executed.")
+	h.telemetry.executing(scope, triggerReason(fn))
 	status := 0
 	defer func() {
 		end := h.cfg.Now()
@@ -431,7 +432,7 @@ func (h *Host) forward(w http.ResponseWriter, r *http.Request, fn *Function) {
 			fail(http.StatusRequestTimeout, errTooSlow.Error())
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			fail(http.StatusInternalServerError, errFunctionTimeout.Error())
-			h.restartWorker("function timeout")
+			h.restartWorker(base, "function timeout")
 		default:
 			fail(http.StatusInternalServerError, "calling handler: "+err.Error())
 		}

@@ -337,13 +337,16 @@ func (h *Host) awaitWorker(ctx context.Context) (string, error) {
 	}
 }
 
-// restartWorker kills the handler after a function timeout; the
-// supervisor starts it again.
-func (h *Host) restartWorker(reason string) {
+// restartWorker kills the handler at base after a function timeout; the
+// supervisor starts it again. A handler that is already gone is left
+// alone: the real host only restarts the worker that ran the invocation
+// (HttpFunctionInvocationDispatcher.RestartWorkerWithInvocationIdAsync).
+func (h *Host) restartWorker(base, reason string) {
 	h.mu.Lock()
-	sup := h.sup
+	sup, current := h.sup, h.workerURL
+	up := isClosed(h.workerUp)
 	h.mu.Unlock()
-	if sup != nil {
+	if sup != nil && up && current == base {
 		sup.restart(reason)
 	}
 }
@@ -442,7 +445,7 @@ func (h *Host) invoke(ctx context.Context, fn *Function, body invocation, inv *I
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			inv.Error = errFunctionTimeout.Error()
-			h.restartWorker("function timeout")
+			h.restartWorker(base, "function timeout")
 			return
 		}
 		inv.Error = "calling handler: " + err.Error()
