@@ -1,7 +1,8 @@
 // Alerts for operations, all sent to one action group that posts to Teams
 // (a webhook receiver) and, optionally, e-mails people.
 //   - dead-lettered messages on any topic or subscription (metric)
-//   - a function failing more than a share of its invocations (log query)
+//   - a function failing more than a share of its invocations (log query;
+//     a failure is success == false or a 5xx resultCode)
 //   - a timer with no successful run for three of its intervals (log query, one per timer)
 //   - parked or dead-lettered messages reported by dead-letter-watch (log query)
 
@@ -120,13 +121,12 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
-var failureQuery = join([
-  'requests'
-  '| summarize total = count(), failed = countif(success == false) by operation_Name'
-  '| where total >= ${failureMinInvocations}'
-  '| extend failure_percent = round(100.0 * failed / total, 1)'
-  '| where failure_percent > ${failureRateThresholdPercent}'
-], '\n')
+// The queries live in infra/queries, where the tests run them over the
+// local host's telemetry. For HTTP functions success is the invocation's
+// result, not the status (a 503 answer is success == true, resultCode
+// "503"), so failures are success == false or a 5xx resultCode.
+var failureQueryText = loadTextContent('../queries/function-failure-rate.kql')
+var failureQuery = replace(replace(failureQueryText, '__MIN_INVOCATIONS__', string(failureMinInvocations)), '__THRESHOLD_PERCENT__', string(failureRateThresholdPercent))
 
 resource failureRate 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
   name: 'int-${envName}-function-failure-rate'
@@ -198,7 +198,7 @@ resource missedTimers 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [
       criteria: {
         allOf: [
           {
-            query: 'requests\n| where operation_Name == \'${t.function}\' and success == true'
+            query: replace(loadTextContent('../queries/timer-succeeded.kql'), '__FUNCTION__', t.function)
             timeAggregation: 'Count'
             operator: 'LessThan'
             threshold: 1
@@ -216,16 +216,9 @@ resource missedTimers 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [
 ]
 
 // dead-letter-watch writes one error line with "outcome":"needs_attention"
-// per newly parked message and per non-empty dead-letter queue.
-var attentionQuery = join([
-  'traces'
-  '| where customDimensions.Category == "Host.Function.Console" and message has "needs_attention"'
-  '| extend j = parse_json(message)'
-  '| where tostring(j.outcome) == "needs_attention"'
-  '| project timestamp, msg = tostring(j.msg), function = tostring(j.parked_function), parked_id = toint(j.parked_id),'
-  '          reason = tostring(j.reason), topic = tostring(j.topic), subscription = tostring(j.subscription),'
-  '          dead_letter_count = toint(j.dead_letter_count), replay = tostring(j.replay)'
-], '\n')
+// per newly parked message and per non-empty dead-letter queue. Traces are
+// not sampled (host.json excludes Trace), so every line is a row.
+var attentionQuery = loadTextContent('../queries/messages-need-attention.kql')
 
 resource needsAttention 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
   name: 'int-${envName}-messages-need-attention'

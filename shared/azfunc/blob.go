@@ -1,6 +1,9 @@
 package azfunc
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -16,7 +19,9 @@ type Blob struct {
 	// URI is the blob's URL as the host reports it.
 	URI string
 	// ETag (without its quotes), Length and ContentType come from the blob's
-	// properties, when sent.
+	// properties, when sent. The Functions host sends the v12 SDK's
+	// BlobProperties, whose ETag it cannot serialise (it arrives as {}), so
+	// ETag is empty from a real host; Length and ContentType are there.
 	ETag        string
 	Length      int64
 	ContentType string
@@ -28,7 +33,15 @@ type Blob struct {
 func (b *Blob) Path() string { return b.Container + "/" + b.Name }
 
 // DecodeBlob reads the blob of binding from inv. binary must match the
-// binding's "dataType": "binary" (the host then sends base64).
+// binding's "dataType": "binary".
+//
+// The host sends the content as a byte[], base64-encoded, both with
+// "dataType": "binary" and without dataType (the blob extension's first
+// default type is byte[]); only "dataType": "string" sends text, quoted
+// twice. So with binary false a single-quoted string is taken as base64
+// when it decodes as base64, and as text otherwise; a double-quoted string
+// is text. A text blob without dataType therefore needs no flag: it
+// arrives in base64 and decodes to its bytes.
 //
 // The host drops the BlobTrigger key (every key ending in "Trigger" is
 // removed), so the path is rebuilt from Uri, or from the {name} token.
@@ -37,7 +50,7 @@ func DecodeBlob(inv *Invocation, binding string, binary bool) (*Blob, error) {
 	if !ok {
 		return nil, fmt.Errorf("invocation has no data for binding %q", binding)
 	}
-	data, err := decodeBody(raw, binary)
+	data, err := decodeBlobContent(raw, binary)
 	if err != nil {
 		return nil, fmt.Errorf("blob content: %w", err)
 	}
@@ -63,12 +76,14 @@ func DecodeBlob(inv *Invocation, binding string, binary bool) (*Blob, error) {
 		return nil, fmt.Errorf("metadata Properties: %w", err)
 	}
 	if props != nil {
-		b.ETag, _ = decodeString(props["ETag"])
-		b.ETag = strings.Trim(b.ETag, `"`)
+		// v12 sends ETag as {} (no usable value); older hosts a quoted string.
+		if etag, err := decodeString(props["ETag"]); err == nil {
+			b.ETag = strings.Trim(etag, `"`)
+		}
 		b.ContentType, _ = decodeString(props["ContentType"])
-		b.Length, _ = decodeInt(props["Length"])
+		b.Length, _ = decodeInt(props["ContentLength"])
 		if b.Length == 0 {
-			b.Length, _ = decodeInt(props["ContentLength"])
+			b.Length, _ = decodeInt(props["Length"])
 		}
 	}
 	meta, err := decodeObject(inv.Metadata["Metadata"])
@@ -80,6 +95,36 @@ func DecodeBlob(inv *Invocation, binding string, binary bool) (*Blob, error) {
 		b.Metadata[k], _ = decodeString(v)
 	}
 	return b, nil
+}
+
+// decodeBlobContent turns a blob trigger's Data value into the blob's bytes.
+func decodeBlobContent(raw json.RawMessage, binary bool) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '"' {
+		return decodeBody(raw, binary)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("want a string: %w", err)
+	}
+	if binary {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("decoding base64 content: %w", err)
+		}
+		return b, nil
+	}
+	// Quoted twice: text ("dataType": "string", or an emulator).
+	if t := strings.TrimSpace(s); len(t) >= 2 && t[0] == '"' {
+		var inner string
+		if json.Unmarshal([]byte(t), &inner) == nil {
+			return []byte(inner), nil
+		}
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return []byte(s), nil
 }
 
 // splitBlobURI turns https://acct.blob.core.windows.net/container/a/b.txt,

@@ -168,13 +168,17 @@ func LoadSettings(appRoot string) (map[string]string, string, error) {
 	return nil, "", errors.New("neither local.settings.json nor local.settings.sample.json exists")
 }
 
-// Check reports every way the functions disagree with the messaging catalog
-// and the declared settings: a topic or subscription function.json names
-// that messaging.json does not declare, a topic named literally instead of
-// through its setting, or a %SETTING% that settings lack.
+// Check reports every way the functions disagree with the messaging catalog,
+// the declared settings and the plan: a topic or subscription function.json
+// names that messaging.json does not declare, a topic named literally
+// instead of through its setting, a %SETTING% that settings lack, or a blob
+// trigger that is not sourced from Event Grid.
 func Check(fns []*Function, cat *messaging.Catalog, settings map[string]string) []error {
 	var errs []error
 	for _, f := range fns {
+		if err := CheckBlobSource(f); err != nil {
+			errs = append(errs, err)
+		}
 		for _, name := range f.SettingRefs() {
 			if _, ok := settings[name]; !ok {
 				errs = append(errs, fmt.Errorf("function %s: %%%s%% is not declared in local.settings.sample.json", f.Name, name))
@@ -212,4 +216,17 @@ func Check(fns []*Function, cat *messaging.Catalog, settings map[string]string) 
 		}
 	}
 	return errs
+}
+
+// CheckBlobSource refuses a blob trigger without "source": "EventGrid":
+// Flex Consumption supports no other source, and the host will not start
+// such a function there (ScriptHost.cs with
+// FunctionMetadataExtensions.IsLegacyBlobTriggerFunction: a missing source
+// means the polling LogsAndContainerScan).
+func CheckBlobSource(f *Function) error {
+	t := f.Trigger()
+	if t == nil || !strings.EqualFold(t.Type, "blobTrigger") || strings.EqualFold(t.Source, "EventGrid") {
+		return nil
+	}
+	return fmt.Errorf("function %s: a blobTrigger needs \"source\": \"EventGrid\" on Flex Consumption (got %q); add an Event Grid subscription to the blobs webhook", f.Name, t.Source)
 }

@@ -42,13 +42,15 @@ var settings = map[string]string{
 	"TOPIC_WORK": "int-test-work", "TOPIC_DONE": "int-test-done", "TICK_SCHEDULE": "0 0 0 1 1 *",
 }
 
+// hostKey is the host key ("default") the test hosts accept.
+const hostKey = "test-host-key"
+
 var functionFiles = map[string]string{
-	"flaky":   `{"bindings":[{"type":"serviceBusTrigger","direction":"in","name":"msg","topicName":"%TOPIC_WORK%","subscriptionName":"flaky","connection":"ServiceBusConnection"}]}`,
-	"broken":  `{"bindings":[{"type":"serviceBusTrigger","direction":"in","name":"msg","topicName":"%TOPIC_WORK%","subscriptionName":"broken","connection":"ServiceBusConnection"}]}`,
-	"sink":    `{"bindings":[{"type":"serviceBusTrigger","direction":"in","name":"msg","topicName":"%TOPIC_DONE%","subscriptionName":"sink","connection":"ServiceBusConnection"}]}`,
-	"tick":    `{"bindings":[{"type":"timerTrigger","direction":"in","name":"myTimer","schedule":"%TICK_SCHEDULE%"}]}`,
-	"landing": `{"bindings":[{"type":"blobTrigger","direction":"in","name":"file","path":"staging/in/{name}","connection":"Storage","dataType":"binary"}]}`,
-	"intake":  `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"function","methods":["post"],"route":"intake/{partner}"},{"type":"http","direction":"out","name":"res"}]}`,
+	"flaky":  `{"bindings":[{"type":"serviceBusTrigger","direction":"in","name":"msg","topicName":"%TOPIC_WORK%","subscriptionName":"flaky","connection":"ServiceBusConnection"}]}`,
+	"broken": `{"bindings":[{"type":"serviceBusTrigger","direction":"in","name":"msg","topicName":"%TOPIC_WORK%","subscriptionName":"broken","connection":"ServiceBusConnection"}]}`,
+	"sink":   `{"bindings":[{"type":"serviceBusTrigger","direction":"in","name":"msg","topicName":"%TOPIC_DONE%","subscriptionName":"sink","connection":"ServiceBusConnection"}]}`,
+	"tick":   `{"bindings":[{"type":"timerTrigger","direction":"in","name":"myTimer","schedule":"%TICK_SCHEDULE%"}]}`,
+	"intake": `{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"function","methods":["post"],"route":"intake/{partner}"},{"type":"http","direction":"out","name":"res"}]}`,
 }
 
 const hostJSON = `{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler"},"enableForwardingHttpRequest":true},
@@ -182,7 +184,8 @@ func start(t *testing.T, mutate func(*devhost.Config, *app)) *fixture {
 	out := &lockedBuilder{}
 	cfg := devhost.Config{
 		AppRoot: writeApp(t, hostJSON, functionFiles), Catalog: cat, Settings: settings,
-		Worker: &devhost.ServerWorker{Handler: a.server(t).Handler()}, Addr: "127.0.0.1:0",
+		FunctionKeys: map[string]string{"default": hostKey},
+		Worker:       &devhost.ServerWorker{Handler: a.server(t).Handler()}, Addr: "127.0.0.1:0",
 		Blobs: fs, Out: out, DisableTimers: true, BlobPollInterval: time.Hour,
 	}
 	if mutate != nil {
@@ -324,10 +327,20 @@ func TestTimer(t *testing.T) {
 	_, err = f.host.RunTimer(context.Background(), "flaky")
 	require.Error(t, err)
 
-	resp, err := http.Post(f.host.URL()+"/admin/functions/nope", "application/json", strings.NewReader(`{"input":""}`))
+	// The admin API needs the master key (the old local host let anyone in).
+	for key, want := range map[string]int{"": http.StatusUnauthorized, "wrong": http.StatusUnauthorized, f.host.MasterKey(): http.StatusNotFound} {
+		req, _ := http.NewRequest(http.MethodPost, f.host.URL()+"/admin/functions/nope", strings.NewReader(`{"input":""}`))
+		req.Header.Set("x-functions-key", key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.host.URL()+"/admin/functions/tick?code="+f.host.MasterKey(), strings.NewReader(`{}`))
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 }
 
 func TestTimerFiresOnItsSchedule(t *testing.T) {
@@ -355,9 +368,18 @@ func TestTimerFiresOnItsSchedule(t *testing.T) {
 	}
 }
 
+// blobApp is the test app root with blob-triggered functions.
+func blobApp(c *devhost.Config, _ *app) {
+	root, err := filepath.Abs(filepath.Join("testdata", "blobapp"))
+	if err != nil {
+		panic(err)
+	}
+	c.AppRoot = root
+}
+
 func TestBlobTrigger(t *testing.T) {
 	t.Parallel()
-	f := start(t, nil)
+	f := start(t, blobApp)
 	ctx := context.Background()
 	data := []byte("ISA*00*...\x00\xff")
 	_, err := f.blobs.Put(ctx, "staging", "in/orders.edi", data, &blob.PutOptions{ContentType: "application/edi-x12", Metadata: map[string]string{"source": "sps"}})
@@ -375,11 +397,11 @@ func TestBlobTrigger(t *testing.T) {
 	require.Equal(t, map[string]string{"source": "sps"}, b.Metadata)
 
 	f.host.ScanBlobs(ctx)
-	require.Len(t, f.app.blobs, 1, "one receipt per version")
+	require.Len(t, f.app.blobs, 1, "one BlobCreated event per version")
 	_, err = f.blobs.Put(ctx, "staging", "in/orders.edi", data, nil)
 	require.NoError(t, err)
 	f.host.ScanBlobs(ctx)
-	require.Len(t, f.app.blobs, 2, "an overwrite is a new version")
+	require.Len(t, f.app.blobs, 2, "an overwrite is a new event")
 
 	f.app.mu.Lock()
 	f.app.failBlobs = true
@@ -387,27 +409,32 @@ func TestBlobTrigger(t *testing.T) {
 	_, err = f.blobs.Put(ctx, "staging", "in/bad.edi", data, nil)
 	require.NoError(t, err)
 	f.host.ScanBlobs(ctx)
-	require.Len(t, f.app.blobs, 2+5, "five attempts")
+	require.Len(t, f.app.blobs, 2+5, "five deliveries of the queue message")
 	require.Equal(t, []string{"landing: staging/in/bad.edi"}, f.host.PoisonBlobs())
+	require.Equal(t, "webjobs-blobtrigger-poison", f.host.PoisonMessages()[0].Queue)
 }
 
 func TestHTTPForwarding(t *testing.T) {
 	t.Parallel()
 	f := start(t, nil)
-	resp, err := http.Post(f.host.URL()+"/api/intake/cirro?x=1", "application/json", strings.NewReader(`{}`))
+	resp, err := http.Post(f.host.URL()+"/api/intake/cirro?x=1&code="+hostKey, "application/json", strings.NewReader(`{}`))
 	require.NoError(t, err)
 	var body map[string]string
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
-	require.Equal(t, map[string]string{"partner": "cirro", "query": "x=1"}, body)
+	require.Equal(t, map[string]string{"partner": "cirro", "query": "x=1&code=" + hostKey}, body, "the key passes through to the handler")
 
+	// No route matches: the host's own 404, with an empty body.
 	for _, tc := range []struct{ method, path string }{{"GET", "/api/intake/cirro"}, {"POST", "/api/intake"}, {"POST", "/api/other"}} {
 		req, _ := http.NewRequest(tc.method, f.host.URL()+tc.path, nil)
+		req.Header.Set("x-functions-key", hostKey)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, tc)
+		require.Empty(t, b, tc)
 	}
 	invs := f.host.Invocations()
 	require.NotEmpty(t, invs)
@@ -438,7 +465,7 @@ func TestFunctionTimeoutRestartsTheHandler(t *testing.T) {
 	}
 	f.app.hang.Store(false)
 	waitIdle(t, f)
-	require.Contains(t, f.out.String(), "handler exited; restarting it")
+	require.Contains(t, f.out.String(), "handler killed (function timeout); restarting it")
 	counts := f.app.counts("flaky")
 	require.Equal(t, 3, counts[len(counts)-1], "the message was redelivered to the restarted handler")
 }

@@ -42,11 +42,25 @@ type Config struct {
 	Listener net.Listener
 	// Blobs is the local blob store for blob triggers (nil: no blob triggers).
 	Blobs BlobSource
-	// BlobPollInterval is how often the store is scanned (default 1 s).
+	// BlobPollInterval is how often the store is looked at for new blobs,
+	// which become Event Grid BlobCreated events (default 1 s).
 	BlobPollInterval time.Duration
 	// RedeliveryDelay is the pause before an abandoned message is delivered
 	// again (Service Bus: none; default 0).
 	RedeliveryDelay time.Duration
+	// FunctionKeys are the keys that open authLevel "function" endpoints:
+	// the key named "default" opens every function (the host key), a key
+	// named after a function opens that function only.
+	FunctionKeys map[string]string
+	// MasterKey opens every endpoint, the admin API included. Empty: the
+	// host makes one up, as the real host does on first start (MasterKey()).
+	MasterKey string
+	// TelemetryDir, when set, receives requests.jsonl and traces.jsonl:
+	// the rows Application Insights would hold (Telemetry()).
+	TelemetryDir string
+	// InitializationTimeout is how long each start of the handler may take
+	// to answer GET / (default 30 s, as HttpWorkerOptions.InitializationTimeout).
+	InitializationTimeout time.Duration
 	// Out receives one human line per invocation (nil: discard).
 	Out io.Writer
 	// OnInvocation, when set, sees every finished invocation (tests).
@@ -79,6 +93,8 @@ type Host struct {
 	host      *azfunc.HostJSON
 	functions map[string]*Function
 	namespace string
+	telemetry *Telemetry
+	systemKey string // the blobs_extension system key of the blob webhook
 
 	mu        sync.Mutex
 	workerURL string
@@ -86,6 +102,7 @@ type Host struct {
 	ready     chan struct{}
 	history   []Invocation
 	client    *http.Client
+	sup       *supervisor
 
 	runCtx context.Context // lives while Run runs; manual triggers use it
 
@@ -119,7 +136,17 @@ func New(cfg Config) (*Host, error) {
 	if cfg.BlobPollInterval <= 0 {
 		cfg.BlobPollInterval = time.Second
 	}
+	if cfg.InitializationTimeout <= 0 {
+		cfg.InitializationTimeout = defaultInitializationTimeout
+	}
+	if cfg.MasterKey == "" {
+		cfg.MasterKey = newKey()
+	}
 	hj, err := azfunc.LoadHostJSON(cfg.AppRoot)
+	if err != nil {
+		return nil, err
+	}
+	sampling, err := loadSampling(cfg.AppRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +158,15 @@ func New(cfg Config) (*Host, error) {
 		return nil, errors.Join(errs...)
 	}
 	h := &Host{cfg: cfg, host: hj, functions: map[string]*Function{}, namespace: "devhost.servicebus.local",
-		ready: make(chan struct{}), workerUp: make(chan struct{}), client: &http.Client{}}
+		ready: make(chan struct{}), workerUp: make(chan struct{}), systemKey: newKey(),
+		// The host's client to the handler: no cookies, no redirects when
+		// forwarding, and functionTimeout plus a minute (DefaultHttpWorkerService.cs).
+		client: &http.Client{
+			Transport:     hostTransport(),
+			Timeout:       hj.FunctionTimeout + time.Minute,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}}
+	h.telemetry = &Telemetry{now: cfg.Now, sampling: sampling, report: h.printf, windows: map[string]*sampleWindow{}}
 	var errs []error
 	for _, f := range raw {
 		r, err := f.Resolve(cfg.Settings)
@@ -159,6 +194,14 @@ func New(cfg Config) (*Host, error) {
 	return h, nil
 }
 
+// hostTransport adds nothing to what the host sends: no Accept-Encoding
+// (.NET's HttpClientHandler does not decompress unless told to).
+func hostTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableCompression = true
+	return t
+}
+
 // URL is the host's base URL once Run has started listening.
 func (h *Host) URL() string {
 	h.mu.Lock()
@@ -166,11 +209,21 @@ func (h *Host) URL() string {
 	return h.url
 }
 
+// MasterKey is the admin key: Config.MasterKey, or the one the host made up.
+func (h *Host) MasterKey() string { return h.cfg.MasterKey }
+
+// Telemetry is what Application Insights would hold for this host.
+func (h *Host) Telemetry() *Telemetry { return h.telemetry }
+
 // Ready is closed once the handler answers and triggers are running.
 func (h *Host) Ready() <-chan struct{} { return h.ready }
 
 // Run listens, starts the handler, and runs triggers until ctx ends.
 func (h *Host) Run(ctx context.Context) error {
+	if err := h.telemetry.openFiles(h.cfg.TelemetryDir); err != nil {
+		return err
+	}
+	defer h.telemetry.closeFiles()
 	ln := h.cfg.Listener
 	if ln == nil {
 		var err error
@@ -204,14 +257,27 @@ func (h *Host) Run(ctx context.Context) error {
 	h.runCtx = runCtx
 	h.mu.Unlock()
 	sup := newSupervisor(h, env)
-	if err := sup.start(runCtx); err != nil {
+	h.mu.Lock()
+	h.sup = sup
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(1)
+	go func() { defer wg.Done(); sup.run(runCtx) }()
+
+	select {
+	case <-sup.started:
+	case err := <-sup.failed:
+		return fmt.Errorf("starting the handler: %w", err)
+	case err := <-serveErr:
 		return err
+	case <-ctx.Done():
+		return nil
 	}
-	defer h.cfg.Worker.Kill()
 	h.printf("handler ready at %s; host listening on %s", h.worker(), h.URL())
 
-	var wg sync.WaitGroup
-	for _, fn := range []func(context.Context){h.broker.run, h.blobs.run, sup.watch} {
+	for _, fn := range []func(context.Context){h.broker.run, h.blobs.run} {
 		wg.Add(1)
 		go func() { defer wg.Done(); fn(runCtx) }()
 	}
@@ -227,8 +293,6 @@ func (h *Host) Run(ctx context.Context) error {
 	case err = <-serveErr:
 	case err = <-sup.failed:
 	}
-	cancel()
-	wg.Wait()
 	return err
 }
 
@@ -273,6 +337,25 @@ func (h *Host) awaitWorker(ctx context.Context) (string, error) {
 	}
 }
 
+// restartWorker kills the handler at base after a function timeout; the
+// supervisor starts it again. A handler that is already gone is left
+// alone: the real host only restarts the worker that ran the invocation
+// (HttpFunctionInvocationDispatcher.RestartWorkerWithInvocationIdAsync).
+func (h *Host) restartWorker(base, reason string) {
+	h.mu.Lock()
+	sup, current := h.sup, h.workerURL
+	up := isClosed(h.workerUp)
+	h.mu.Unlock()
+	if sup != nil && up && current == base {
+		sup.restart(reason)
+	}
+}
+
+// console is where the handler's output goes: line by line into traces.
+func (h *Host) console(stderr bool) io.Writer {
+	return &lineWriter{emit: func(line string) { h.telemetry.consoleLine(line, stderr) }}
+}
+
 // Functions lists the loaded functions by name.
 func (h *Host) Functions() []string {
 	names := make([]string, 0, len(h.functions))
@@ -306,14 +389,35 @@ func (h *Host) record(inv Invocation) {
 // errFunctionTimeout means the handler ran past functionTimeout; the host restarts it.
 var errFunctionTimeout = errors.New("function timeout: restarting the handler")
 
+// triggerReason is the Reason of the host's Executing line.
+func triggerReason(fn *Function) string {
+	t := fn.Trigger()
+	switch t.Type {
+	case "serviceBusTrigger":
+		return fmt.Sprintf("New ServiceBus message detected on '%s/Subscriptions/%s'.", t.TopicName, t.SubscriptionName)
+	case "timerTrigger":
+		return "Timer fired"
+	case "blobTrigger":
+		return "New blob detected: " + t.Path
+	}
+	return "This function was programmatically called via the host APIs."
+}
+
 // invoke posts one invocation and applies the host's rule: only a 2xx with
-// application/json counts as success.
+// application/json counts as success. It records the invocation as
+// Application Insights would: the host's lines, the reply's Logs after a
+// 2xx, and a requests row with resultCode "0".
 func (h *Host) invoke(ctx context.Context, fn *Function, body invocation, inv *Invocation) {
 	start := h.cfg.Now()
 	inv.ID, inv.Function, inv.At = newGUID(), fn.Name, start
 	inv.Trigger = fn.Trigger().Type
+	scope := invocationScope{fn: fn.Name, id: inv.ID, operationID: newTraceID(), start: start}
+	h.telemetry.executing(scope, triggerReason(fn))
 	defer func() {
-		inv.Duration = h.cfg.Now().Sub(start)
+		end := h.cfg.Now()
+		inv.Duration = end.Sub(start)
+		h.telemetry.userLogs(scope, end, inv.Logs)
+		h.telemetry.executed(scope, end, inv.OK, "0", "", "", "")
 		h.record(*inv)
 	}()
 	payload, err := json.Marshal(body)
@@ -341,8 +445,7 @@ func (h *Host) invoke(ctx context.Context, fn *Function, body invocation, inv *I
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			inv.Error = errFunctionTimeout.Error()
-			h.workerDown()
-			h.cfg.Worker.Kill()
+			h.restartWorker(base, "function timeout")
 			return
 		}
 		inv.Error = "calling handler: " + err.Error()
