@@ -66,7 +66,8 @@ func startFlow(t *testing.T, o flowOptions) *flow {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	hostURL := "http://" + ln.Addr().String()
-	partners, err := localpartners.Start(hostURL, localpartners.Options{})
+	key := "test-function-key-" + localpartners.RandomSecret(6)
+	partners, err := localpartners.Start(hostURL, localpartners.Options{FunctionKey: key})
 	require.NoError(t, err)
 	t.Cleanup(partners.Close)
 
@@ -88,6 +89,7 @@ func startFlow(t *testing.T, o flowOptions) *flow {
 	if o.settings != nil {
 		o.settings(values)
 	}
+	values["DEVHOST_FUNCTION_KEY"] = key
 	f := &flow{partners: partners, store: s, settings: values, logs: &lockedBuffer{}, seen: make(chan devhost.Invocation, 10000)}
 
 	var worker devhost.Worker
@@ -103,6 +105,7 @@ func startFlow(t *testing.T, o flowOptions) *flow {
 	}
 	h, err := devhost.New(devhost.Config{
 		AppRoot: ".", Catalog: catalog(), Settings: values, Worker: worker, Listener: ln,
+		FunctionKeys: map[string]string{"default": key},
 		DisableTimers: true, RedeliveryDelay: o.redelivery, Out: io.Discard,
 		OnInvocation: func(inv devhost.Invocation) {
 			f.mu.Lock()

@@ -39,6 +39,7 @@ func (f *flow) post(t *testing.T, path string, r signedRequest) (int, map[string
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-functions-key", f.partners.FunctionKey)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

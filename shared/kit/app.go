@@ -37,6 +37,8 @@ var PlatformSettings = []Setting{
 	{Name: "TEAMS_WORKFLOW_URL", Description: "Teams Workflows webhook URL for alerts (its sig is a credential); empty: alerts go to the logs only", Secret: true, Optional: true},
 	{Name: "BLOB_LOCAL_DIR", Description: "a directory used as blob storage on a developer machine", Local: true, Optional: true},
 	{Name: "DEVHOST_URL", Description: "the local host's URL; set by the local run so messages go to its broker", Local: true, Optional: true},
+	{Name: "DEVHOST_FUNCTION_KEY", Description: "the function key the local host requires (x-functions-key); empty: the local run makes one up and prints it",
+		Local: true, Secret: true, Optional: true},
 }
 
 // DeadLetterCounter reads the dead-letter depth of every subscription.

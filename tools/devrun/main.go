@@ -161,7 +161,13 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fail("listening on %s: %v", *addr, err)
 	}
 	hostURL := "http://" + ln.Addr().String()
-	partners, err := localpartners.Start(hostURL, localpartners.Options{AutoCallbacks: true})
+	// The local host checks function keys as Azure does; the fakes send it.
+	key := values["DEVHOST_FUNCTION_KEY"]
+	if key == "" {
+		key = strings.NewReplacer("+", "", "/", "", "=", "").Replace(localpartners.RandomSecret(30))
+		values["DEVHOST_FUNCTION_KEY"] = key
+	}
+	partners, err := localpartners.Start(hostURL, localpartners.Options{AutoCallbacks: true, FunctionKey: key})
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -199,6 +205,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	h, err := devhost.New(devhost.Config{
 		AppRoot: appDir, Catalog: cat, Settings: values, Listener: ln, Blobs: blobs, Out: stdout,
+		FunctionKeys: map[string]string{"default": key}, TelemetryDir: filepath.Join(runDir, "telemetry"),
 		RedeliveryDelay: time.Second,
 		Worker:          &devhost.ExecWorker{Path: exe, Dir: appDir, Stdout: handlerOut, Stderr: handlerOut},
 	})
@@ -209,6 +216,8 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	say("settings from %s; database migrated (applied %v, schema %d)", from, applied, store.LatestVersion())
 	say("blob store: %s", values["BLOB_LOCAL_DIR"])
 	say("handler logs (JSON): %s", logPath)
+	say("telemetry as Application Insights would hold it: %s (requests.jsonl, traces.jsonl)", filepath.Join(runDir, "telemetry"))
+	say("function key (x-functions-key): %s", key)
 	go func() {
 		select {
 		case <-h.Ready():
@@ -355,7 +364,7 @@ func devRequest(args []string, getenv func(string) string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "devrun request: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "curl -i -X POST %s/api/fulfillment/request/%s \\\n  -H 'content-type: application/json' \\\n"+
+	fmt.Fprintf(stdout, "curl -i -X POST %s/api/fulfillment/request/%s \\\n  -H 'content-type: application/json' -H 'x-functions-key: "+env("DEVHOST_FUNCTION_KEY")+"' \\\n"+
 		"  -H 'webhook-id: %s' -H 'webhook-timestamp: %s' \\\n  -H 'webhook-signature: %s' \\\n  --data-binary @%s\n",
 		strings.TrimRight(env("DEVHOST_URL"), "/"), tpl, h.Get(webhook.HeaderID), h.Get(webhook.HeaderTimestamp), h.Get(webhook.HeaderSignature), path)
 	return 0
