@@ -101,6 +101,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, `{"level":"ERROR","msg":"cannot listen","error":%q}`+"\n", err.Error())
 		return 1
 	}
+	defer startCPUProfile(getenv)()
 	cfg, cfgErr := loadConfig(getenv, catalog())
 	logging := azfunc.NewLogging(stdout, stderr, cfg.LogLevel, cfg.secrets)
 	log := logging.Logger()
