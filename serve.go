@@ -59,6 +59,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, `{"level":"ERROR","msg":"cannot listen","error":%q}`+"\n", err.Error())
 		return 1
 	}
+	defer startCPUProfile(getenv)()
 	app, srv, err := build(getenv, stdout, stderr, options{})
 	if err != nil {
 		fmt.Fprintf(stderr, `{"level":"ERROR","msg":"building the app","error":%q}`+"\n", err.Error())

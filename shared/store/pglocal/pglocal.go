@@ -2,7 +2,8 @@
 // local runs (`handler dev`). It never runs in Azure.
 //
 // The server lives in a temporary directory, listens on 127.0.0.1 on a free
-// port, trades durability for speed (fsync off), and is stopped, and its
+// port, trades durability for speed (fsync off) unless Config.Durable asks
+// for a server whose commits survive a crash, and is stopped, and its
 // directory removed, by Stop. When the process that started it dies, the
 // kernel stops it too (Linux parent-death signal), so a killed test run
 // leaves no server behind. PostgreSQL refuses to run as root; as root the
@@ -39,6 +40,12 @@ type Config struct {
 	Port int
 	// StartTimeout bounds initdb plus start-up (default 60 s).
 	StartTimeout time.Duration
+	// Durable runs the server as production does: fsync, synchronous_commit
+	// and full_page_writes on, and initdb syncs the new data directory, so
+	// a commit is on disk when it returns. A directory on tmpfs, where
+	// fsync does nothing, is refused. Off by default: tests trade
+	// durability for speed.
+	Durable bool
 }
 
 // Server is a running throwaway PostgreSQL.
@@ -96,9 +103,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		// temporary directory does; a checkout under /root may not).
 		_ = os.Chmod(s.dir, 0o755)
 	}
+	if cfg.Durable {
+		if err := refuseMemoryFS(s.dir); err != nil {
+			s.cleanup()
+			return nil, err
+		}
+	}
 	data := filepath.Join(s.dir, "data")
-	init := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres",
-		"-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	initArgs := []string{"-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"}
+	durability := []string{"-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"}
+	if !cfg.Durable {
+		initArgs = append(initArgs, "--no-sync")
+		durability = []string{"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}
+	}
+	init := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), initArgs...)
 	init.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := init.CombinedOutput(); err != nil {
 		s.cleanup()
@@ -120,10 +138,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cred != nil {
 		_ = logFile.Chown(int(cred.Uid), int(cred.Gid))
 	}
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-p", strconv.Itoa(port), "-k", s.dir, "-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300", "-c", "shared_buffers=128MB")
+	args := append([]string{"-D", data, "-p", strconv.Itoa(port), "-k", s.dir, "-c", "listen_addresses=127.0.0.1"},
+		durability...)
+	args = append(args, "-c", "max_connections=300", "-c", "shared_buffers=128MB")
+	s.cmd = exec.Command(filepath.Join(bin, "postgres"), args...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGTERM, Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
@@ -244,6 +262,20 @@ func chownTree(dir string, uid, gid int) error {
 		}
 		return nil
 	})
+}
+
+// refuseMemoryFS fails when dir is on tmpfs or ramfs, where fsync is a
+// no-op and a durable server would only pretend to be.
+func refuseMemoryFS(dir string) error {
+	const tmpfsMagic, ramfsMagic = 0x01021994, 0x858458f6
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("checking the file system of %s: %w", dir, err)
+	}
+	if st.Type == tmpfsMagic || st.Type == ramfsMagic {
+		return fmt.Errorf("a durable server needs a disk: %s is in memory (tmpfs); set Config.Dir", dir)
+	}
+	return nil
 }
 
 func freePort() (int, error) {
