@@ -37,33 +37,54 @@ func newSink(topics []string) *sink {
 }
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != bus.LocalPublishPath {
+	if r.Method != http.MethodPost || (r.URL.Path != bus.LocalPublishPath && r.URL.Path != bus.LocalPublishBatchPath) {
 		http.Error(w, "not the local broker's publish path", http.StatusNotFound)
 		return
 	}
-	var msg bus.Wire
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 100<<20))
-	if err == nil {
-		err = json.Unmarshal(b, &msg)
+	var msgs []bus.Wire
+	if r.URL.Path == bus.LocalPublishBatchPath {
+		if err == nil {
+			err = json.Unmarshal(b, &msgs)
+		}
+	} else {
+		var one bus.Wire
+		if err == nil {
+			err = json.Unmarshal(b, &one)
+		}
+		msgs = []bus.Wire{one}
 	}
 	if err != nil {
 		http.Error(w, "decoding message: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if !s.topics[msg.Topic] {
-		http.Error(w, fmt.Sprintf("unknown topic %q", msg.Topic), http.StatusNotFound)
-		return
-	}
+	results := make([]bus.LocalResult, len(msgs))
 	s.mu.Lock()
-	s.posts[msg.MessageID]++
-	if s.posts[msg.MessageID] == 1 {
-		s.byOrder[msg.CorrelationID] = append(s.byOrder[msg.CorrelationID], msg.MessageID)
+	for i, msg := range msgs {
+		if !s.topics[msg.Topic] {
+			results[i] = bus.LocalResult{Status: http.StatusNotFound, Error: fmt.Sprintf("unknown topic %q", msg.Topic)}
+			continue
+		}
+		results[i].Status = http.StatusCreated
+		s.posts[msg.MessageID]++
+		if s.posts[msg.MessageID] == 1 {
+			s.byOrder[msg.CorrelationID] = append(s.byOrder[msg.CorrelationID], msg.MessageID)
+		}
+		s.last = time.Now()
 	}
-	s.last = time.Now()
 	s.mu.Unlock()
 	select {
 	case s.changed <- struct{}{}:
 	default:
+	}
+	if r.URL.Path == bus.LocalPublishBatchPath {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(results)
+		return
+	}
+	if results[0].Status != http.StatusCreated {
+		http.Error(w, results[0].Error, results[0].Status)
+		return
 	}
 	w.WriteHeader(http.StatusCreated)
 }

@@ -85,7 +85,7 @@ func (f *CirroFulfill) Handle(ctx context.Context, m *azfunc.Message) error {
 	if err != nil {
 		return err
 	}
-	azfunc.Logger(ctx).Info("cirro order created", "cirro_order_no", created.OrderNo, "duplicate", created.Duplicate,
+	azfunc.Note(ctx, "event", "cirro order created", "cirro_order_no", created.OrderNo, "duplicate", created.Duplicate,
 		"b2b", b2b != nil, "request_id", requestID, "attempt", claim.Attempt)
 	return nil
 }
@@ -177,6 +177,7 @@ func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	azfunc.SetCorrelationID(ctx, orderID)
 	ans := &WebhookAnswer{Status: "received", OrderID: orderID}
 	var outboxID int64
+	var msg bus.Message
 	err = h.Store.InTx(ctx, func(tx pgx.Tx) error {
 		order, err := store.GetOrder(ctx, tx, orderID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -200,7 +201,6 @@ func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 		if order.Source == oms.SourceEDI {
 			origin = "edi"
 		}
-		var msg bus.Message
 		step := store.JourneyStep{OrderID: orderID, System: "cirro", Function: azfunc.Info(ctx).Function, MessageID: v.ID}
 		if event == "acceptance" {
 			if msg, err = acceptedMessage(so, channel, origin, v.Timestamp); err != nil {
@@ -238,8 +238,8 @@ func (h *CirroWebhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.Outbox.Notify(outboxID)
-	azfunc.Logger(ctx).Info("cirro webhook received", "event", event, "duplicate", ans.Duplicate, "cirro_order_no", so.OrderNo)
+	h.Outbox.Notify(outboxID, msg)
+	azfunc.Note(ctx, "event", "cirro "+event+" received", "duplicate", ans.Duplicate, "cirro_order_no", so.OrderNo)
 	return ans, nil
 }
 

@@ -51,7 +51,7 @@ func (s *OMSSteps) step(ctx context.Context, m *azfunc.Message, orderID, state, 
 		}, "")
 	})
 	if err == nil {
-		azfunc.Logger(ctx).Info("oms order moved", "state", state, "attempt", claim.Attempt)
+		azfunc.Note(ctx, "event", "oms order moved", "state", state, "attempt", claim.Attempt)
 	}
 	return err
 }

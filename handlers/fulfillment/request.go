@@ -40,9 +40,10 @@ type Request struct {
 	Now  func() time.Time
 }
 
-// Notifier hands committed outbox rows to the background publisher.
+// Notifier hands a committed outbox row, with its message, to the
+// background publisher.
 type Notifier interface {
-	Notify(ids ...int64)
+	Notify(id int64, m bus.Message)
 }
 
 var _ Notifier = (*kit.Outbox)(nil)
@@ -110,15 +111,15 @@ func (h *Request) handle(r *http.Request) (*RequestAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.Outbox.Notify(rec.outboxID)
+	h.Outbox.Notify(rec.outboxID, msg)
 	if rec.duplicate {
 		// A repeat gets the answer its first delivery got, whatever path
 		// or body it came with this time.
 		ans.TPL, ans.Channel, ans.Duplicate = rec.answer.TPL, rec.answer.Channel, true
-		azfunc.Logger(ctx).Info("fulfilment request repeated; nothing new done", "webhook_id", v.ID)
+		azfunc.Note(ctx, "event", "fulfilment request repeated; nothing new done", "webhook_id", v.ID, "duplicate", true)
 		return ans, nil
 	}
-	azfunc.Logger(ctx).Info("fulfilment request accepted", "tpl", tpl, "channel", cls.Channel, "pre_pack", cls.PrePack, "source", req.Source)
+	azfunc.Note(ctx, "event", "fulfilment request accepted", "tpl", tpl, "channel", cls.Channel, "pre_pack", cls.PrePack, "source", req.Source)
 	return ans, nil
 }
 

@@ -72,6 +72,6 @@ func (f *XBFulfill) Handle(ctx context.Context, m *azfunc.Message) error {
 	if err != nil {
 		return err
 	}
-	azfunc.Logger(ctx).Info("xb order created", "xb_order_no", created.OrderNo, "duplicate", created.Duplicate, "attempt", claim.Attempt)
+	azfunc.Note(ctx, "event", "xb order created", "xb_order_no", created.OrderNo, "duplicate", created.Duplicate, "attempt", claim.Attempt)
 	return nil
 }

@@ -21,6 +21,26 @@ type invocationState struct {
 	info   InvocationInfo
 	logger *slog.Logger
 	err    error // why a forwarded request was refused, for its final line
+	notes  []any // attributes for the invocation's final line
+}
+
+// Note adds attributes to the invocation's final log line ("request
+// succeeded", "invocation succeeded"), so that one request is one line
+// unless something else is worth a line of its own.
+func Note(ctx context.Context, attrs ...any) {
+	st := stateFrom(ctx)
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.notes = append(st.notes, attrs...)
+}
+
+func (st *invocationState) noted() []any {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return append([]any(nil), st.notes...)
 }
 
 func (st *invocationState) setError(err error) {

@@ -137,7 +137,7 @@ func (s *Server) forwarded(name string, o httpOptions, h http.Handler) http.Hand
 		if status == 0 {
 			status = http.StatusOK
 		}
-		attrs := []any{"status", status, "duration_ms", s.cfg.Now().Sub(start).Milliseconds()}
+		attrs := append([]any{"status", status, "duration_ms", s.cfg.Now().Sub(start).Milliseconds()}, st.noted()...)
 		if err := st.failure(); err != nil && status >= 400 {
 			attrs = append(attrs, "error", err.Error(), "class", classOf(err))
 		}

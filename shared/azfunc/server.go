@@ -471,6 +471,9 @@ func (s *Server) park(ctx context.Context, fn *function, p *Parked, inv *Invocat
 func (s *Server) finish(ctx context.Context, start time.Time, outcome Outcome, err error) {
 	log := Logger(ctx)
 	attrs := []any{"outcome", string(outcome), "duration_ms", s.cfg.Now().Sub(start).Milliseconds()}
+	if st := stateFrom(ctx); st != nil {
+		attrs = append(attrs, st.noted()...)
+	}
 	switch outcome {
 	case OutcomeFailed:
 		attrs = append(attrs, "error", errString(err), "class", fault.ClassOf(err).String())

@@ -16,9 +16,16 @@ import (
 
 // Paths of the local host's broker API (shared/devhost serves them).
 const (
-	LocalPublishPath     = "/_devhost/publish"
-	LocalDeadLettersPath = "/_devhost/deadletters/counts"
+	LocalPublishPath      = "/_devhost/publish"
+	LocalPublishBatchPath = "/_devhost/publish/batch"
+	LocalDeadLettersPath  = "/_devhost/deadletters/counts"
 )
+
+// LocalResult is the local broker's answer for one message of a batch.
+type LocalResult struct {
+	Status int    `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
 
 // LocalConfig configures the local publisher.
 type LocalConfig struct {
@@ -78,6 +85,64 @@ func (l *Local) Publish(ctx context.Context, m Message) error {
 	default:
 		return fmt.Errorf("local broker failed %s: %d %s", w.MessageID, resp.StatusCode, bytes.TrimSpace(msg))
 	}
+}
+
+// PublishBatch posts the messages in one request; the broker answers for
+// each one.
+func (l *Local) PublishBatch(ctx context.Context, ms []Message) []error {
+	errs := make([]error, len(ms))
+	wires := make([]Wire, 0, len(ms))
+	at := make([]int, 0, len(ms))
+	for i, m := range ms {
+		w, err := toWire(m, l.cfg.Topics)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		wires, at = append(wires, w), append(at, i)
+	}
+	if len(wires) == 0 {
+		return errs
+	}
+	fail := func(err error) []error {
+		for _, i := range at {
+			errs[i] = err
+		}
+		return errs
+	}
+	body, err := json.Marshal(wires)
+	if err != nil {
+		return fail(fault.Permanent(fmt.Errorf("encoding messages: %w", err)))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.cfg.URL+LocalPublishBatchPath, bytes.NewReader(body))
+	if err != nil {
+		return fail(fmt.Errorf("building publish request: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := l.cfg.Client.Do(req)
+	if err != nil {
+		return fail(fmt.Errorf("publishing %d messages: %w", len(wires), err))
+	}
+	defer resp.Body.Close()
+	var results []LocalResult
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fail(fmt.Errorf("local broker failed a batch of %d: %d %s", len(wires), resp.StatusCode, bytes.TrimSpace(msg)))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&results); err != nil || len(results) != len(wires) {
+		return fail(fmt.Errorf("local broker answered a batch of %d unreadably", len(wires)))
+	}
+	for k, r := range results {
+		i := at[k]
+		switch {
+		case r.Status/100 == 2:
+		case r.Status/100 == 4:
+			errs[i] = fault.Permanent(fmt.Errorf("local broker refused %s: %d %s", wires[k].MessageID, r.Status, r.Error))
+		default:
+			errs[i] = fmt.Errorf("local broker failed %s: %d %s", wires[k].MessageID, r.Status, r.Error)
+		}
+	}
+	return errs
 }
 
 // DeadLetters reads the local broker's dead-letter depths.

@@ -28,6 +28,17 @@ type Publisher interface {
 	Publish(ctx context.Context, m Message) error
 }
 
+// BatchPublisher publishes several messages in one exchange; the result
+// has one error (or nil) per message.
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, ms []Message) []error
+}
+
+var (
+	_ BatchPublisher = (*Local)(nil)
+	_ BatchPublisher = (*ServiceBus)(nil)
+)
+
 // Wire is a message in broker terms: what either implementation sends.
 type Wire struct {
 	Topic                 string            `json:"topic"`

@@ -123,6 +123,77 @@ func (p *ServiceBus) Publish(ctx context.Context, m Message) error {
 	return nil
 }
 
+// PublishBatch sends messages in as few batches as Service Bus allows: one
+// per topic while they fit, each batch one exchange with the broker.
+func (p *ServiceBus) PublishBatch(ctx context.Context, ms []Message) []error {
+	errs := make([]error, len(ms))
+	type item struct {
+		i   int
+		msg *azservicebus.Message
+	}
+	byEntity := map[string][]item{}
+	var order []string
+	for i, m := range ms {
+		entity, msg, err := p.AMQPMessage(m)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, ok := byEntity[entity]; !ok {
+			order = append(order, entity)
+		}
+		byEntity[entity] = append(byEntity[entity], item{i, msg})
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.SendTimeout)
+	defer cancel()
+	for _, entity := range order {
+		items := byEntity[entity]
+		s, err := p.sender(entity)
+		if err != nil {
+			for _, it := range items {
+				errs[it.i] = err
+			}
+			continue
+		}
+		for len(items) > 0 {
+			batch, err := s.NewMessageBatch(ctx, nil)
+			if err != nil {
+				for _, it := range items {
+					errs[it.i] = fmt.Errorf("publishing to %s: %w", entity, err)
+				}
+				break
+			}
+			var in []item
+			for len(items) > 0 {
+				err := batch.AddMessage(items[0].msg, nil)
+				if errors.Is(err, azservicebus.ErrMessageTooLarge) {
+					if len(in) == 0 { // too large on its own
+						errs[items[0].i] = fault.Permanent(fmt.Errorf("publishing %s to %s: %w", *items[0].msg.MessageID, entity, err))
+						items = items[1:]
+						continue
+					}
+					break // full: send what is in
+				}
+				if err != nil {
+					errs[items[0].i] = fmt.Errorf("publishing %s to %s: %w", *items[0].msg.MessageID, entity, err)
+					items = items[1:]
+					continue
+				}
+				in, items = append(in, items[0]), items[1:]
+			}
+			if len(in) == 0 {
+				continue
+			}
+			if err := s.SendMessageBatch(ctx, batch, nil); err != nil {
+				for _, it := range in {
+					errs[it.i] = fmt.Errorf("publishing %s to %s: %w", *it.msg.MessageID, entity, err)
+				}
+			}
+		}
+	}
+	return errs
+}
+
 // DeadLetterCount is one subscription's dead-letter queue depth.
 type DeadLetterCount struct {
 	Topic        string `json:"topic"`

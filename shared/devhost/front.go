@@ -170,6 +170,7 @@ func (h *Host) frontDoor() http.Handler {
 	mux := http.NewServeMux()
 	routes := h.routes()
 	mux.HandleFunc("POST "+bus.LocalPublishPath, h.handlePublish)
+	mux.HandleFunc("POST "+bus.LocalPublishBatchPath, h.handlePublishBatch)
 	mux.HandleFunc("GET "+bus.LocalDeadLettersPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, h.broker.deadLetterCounts())
 	})
@@ -478,6 +479,31 @@ func (h *Host) handlePublish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
+}
+
+// handlePublishBatch takes several messages in one request and answers for
+// each, as a Service Bus batch send does for the handler.
+func (h *Host) handlePublishBatch(w http.ResponseWriter, r *http.Request) {
+	var msgs []bus.Wire
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err == nil {
+		err = json.Unmarshal(b, &msgs)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decoding messages: " + err.Error()})
+		return
+	}
+	results := make([]bus.LocalResult, len(msgs))
+	for i, m := range msgs {
+		results[i].Status = http.StatusCreated
+		if err := h.broker.publish(m); err != nil {
+			results[i] = bus.LocalResult{Status: http.StatusInternalServerError, Error: err.Error()}
+			if errors.Is(err, ErrUnknownTopic) {
+				results[i].Status = http.StatusNotFound
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, results)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -161,7 +161,7 @@ func New(cfg Config) (*App, error) {
 	a.logging = azfunc.NewLogging(cfg.Stdout, cfg.Stderr, level, secrets)
 	a.log = a.logging.Logger()
 	a.buildParts()
-	a.outbox = &Outbox{app: a, notify: make(chan int64, 8192), policy: cfg.OutboxPolicy}
+	a.outbox = &Outbox{app: a, notify: make(chan store.OutboxRow, 8192), policy: cfg.OutboxPolicy}
 	a.alerts = &Alerts{app: a, kick: make(chan struct{}, 1)}
 	return a, nil
 }

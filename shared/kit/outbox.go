@@ -4,163 +4,143 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/bus"
 	"github.com/popsockets/integration/shared/store"
 )
 
 // Outbox publishes what handlers wrote to the outbox table. A handler
 // enqueues its messages in the transaction of the effect that caused them
-// (store.Enqueue), commits, calls Notify with the row ids and answers: the
-// publisher sends them in the background, so no request waits for Service
-// Bus. The outbox-relay timer calls Relay for whatever a crash or an outage
-// left behind. Rows are claimed before they are sent, so the two never send
-// one row at once; a crash between sending and marking sends it again with
-// the same MessageId, which Service Bus duplicate detection drops.
+// (store.Enqueue), commits, hands the committed rows to Notify and answers:
+// the publisher sends them in the background, in batches, and removes them,
+// so no request waits for Service Bus. The outbox-relay timer calls Relay
+// for whatever the publisher left behind (a crash, an outage): rows older
+// than a grace period or that failed, claimed first so two relays never
+// send one row at once. A crash between sending and removing sends a row
+// again with the same MessageId, which Service Bus duplicate detection drops.
 type Outbox struct {
 	app    *App
-	notify chan int64
+	notify chan store.OutboxRow
 	policy store.OutboxPolicy
 }
 
-// batchSize bounds one claim; parallel bounds concurrent sends.
-const (
-	batchSize = 256
-	parallel  = 8
-)
+// batchSize bounds one batch.
+const batchSize = 256
 
-// Notify hands committed outbox rows to the background publisher. It never
-// blocks: when the queue is full the rows wait for the relay.
-func (o *Outbox) Notify(ids ...int64) {
-	for _, id := range ids {
-		if id == 0 {
-			continue
-		}
-		select {
-		case o.notify <- id:
-		default:
-			return
-		}
+// Notify hands committed outbox rows, with the messages they hold, to the
+// background publisher. It never blocks: when the queue is full the rows
+// wait for the relay.
+func (o *Outbox) Notify(id int64, m bus.Message) {
+	if id == 0 {
+		return
+	}
+	select {
+	case o.notify <- store.OutboxRow{ID: id, Message: m}:
+	default:
 	}
 }
 
 func (o *Outbox) run(ctx context.Context) {
 	ctx = azfunc.WithLogger(ctx, o.app.log.With("function", "outbox-publisher"))
 	for {
-		var first int64
+		var first store.OutboxRow
 		select {
 		case <-ctx.Done():
 			o.drain(context.WithoutCancel(ctx))
 			return
 		case first = <-o.notify:
 		}
-		ids := []int64{first}
-	collect:
-		for len(ids) < batchSize {
-			select {
-			case id := <-o.notify:
-				ids = append(ids, id)
-			default:
-				break collect
-			}
-		}
-		if _, err := o.publish(ctx, ids, len(ids)); err != nil {
-			azfunc.Logger(ctx).Warn("publishing after commit failed; the outbox relay retries", "error", err, "messages", len(ids))
+		rows := o.collect(first)
+		if _, err := o.send(ctx, rows); err != nil {
+			azfunc.Logger(ctx).Warn("publishing after commit failed; the outbox relay retries", "error", err, "messages", len(rows))
 		}
 	}
+}
+
+// collect takes what else is queued, up to a batch.
+func (o *Outbox) collect(first store.OutboxRow) []store.OutboxRow {
+	rows := []store.OutboxRow{first}
+	for len(rows) < batchSize {
+		select {
+		case r := <-o.notify:
+			rows = append(rows, r)
+		default:
+			return rows
+		}
+	}
+	return rows
 }
 
 // drain publishes what is queued at shutdown, within a few seconds.
 func (o *Outbox) drain(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	var ids []int64
 	for {
 		select {
-		case id := <-o.notify:
-			ids = append(ids, id)
-			continue
+		case r := <-o.notify:
+			if _, err := o.send(ctx, o.collect(r)); err != nil {
+				azfunc.Logger(ctx).Warn("publishing at shutdown failed; the outbox relay retries", "error", err)
+			}
 		default:
-		}
-		break
-	}
-	if len(ids) > 0 {
-		if _, err := o.publish(ctx, ids, len(ids)); err != nil {
-			o.app.log.Warn("publishing at shutdown failed; the outbox relay retries", "error", err)
+			return
 		}
 	}
 }
 
-// Relay publishes every due message, up to limit (the outbox-relay timer).
-func (o *Outbox) Relay(ctx context.Context, limit int) (published int, err error) {
-	return o.publish(ctx, nil, limit)
+func (o *Outbox) parts() (*store.Store, bus.Publisher, error) {
+	s, pub := o.app.store, o.app.publisher
+	if s == nil || pub == nil {
+		return nil, nil, fmt.Errorf("outbox: cannot publish: %w", errors.Join(o.app.storeErr, o.app.pubErr, errNoStore(s)))
+	}
+	return s, pub, nil
 }
 
-// Flush publishes every due message now (commands and tests).
+func (o *Outbox) send(ctx context.Context, rows []store.OutboxRow) (int, error) {
+	s, pub, err := o.parts()
+	if err != nil {
+		return 0, err
+	}
+	n, parked, err := s.SendOutbox(ctx, pub, rows, o.policy)
+	if len(parked) > 0 {
+		o.app.alerts.Kick()
+	}
+	return n, err
+}
+
+// Relay publishes what the in-process publisher left behind, up to limit
+// (the outbox-relay timer).
+func (o *Outbox) Relay(ctx context.Context, limit int) (int, error) {
+	s, pub, err := o.parts()
+	if err != nil {
+		return 0, err
+	}
+	n, parked, err := s.PublishOutbox(ctx, pub, nil, limit, o.policy)
+	if len(parked) > 0 {
+		o.app.alerts.Kick()
+	}
+	return n, err
+}
+
+// Flush publishes every due message now, fresh ones included (commands
+// and tests).
 func (o *Outbox) Flush(ctx context.Context) error {
+	s, pub, err := o.parts()
+	if err != nil {
+		return err
+	}
+	now := o.policy
+	now.Grace = time.Nanosecond
 	for {
-		n, err := o.publish(ctx, nil, batchSize)
+		n, parked, err := s.PublishOutbox(ctx, pub, nil, batchSize, now)
+		if len(parked) > 0 {
+			o.app.alerts.Kick()
+		}
 		if err != nil || n == 0 {
 			return err
 		}
 	}
-}
-
-// publish claims rows (ids, or any due ones when ids is nil), sends them
-// a few at a time, marks what went out and backs off or parks the rest.
-func (o *Outbox) publish(ctx context.Context, ids []int64, limit int) (int, error) {
-	s, pub := o.app.store, o.app.publisher
-	if s == nil || pub == nil {
-		return 0, fmt.Errorf("outbox: cannot publish: %w", errors.Join(o.app.storeErr, o.app.pubErr, errNoStore(s)))
-	}
-	if ids == nil {
-		ids = []int64{}
-	}
-	rows, err := s.ClaimOutbox(ctx, ids, limit, 30*time.Second)
-	if err != nil || len(rows) == 0 {
-		return 0, err
-	}
-	type result struct {
-		row store.OutboxRow
-		err error
-	}
-	results := make([]result, len(rows))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, parallel)
-	for i, r := range rows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			results[i] = result{row: r, err: pub.Publish(ctx, r.Message)}
-		}()
-	}
-	wg.Wait()
-	var done []int64
-	var errs []error
-	parked := false
-	for _, res := range results {
-		if res.err == nil {
-			done = append(done, res.row.ID)
-			continue
-		}
-		errs = append(errs, fmt.Errorf("outbox message %d (%s): %w", res.row.ID, res.row.Message.Key, res.err))
-		p, _, ferr := s.FailOutbox(ctx, res.row, res.err, o.policy)
-		if ferr != nil {
-			errs = append(errs, ferr)
-		}
-		parked = parked || p
-	}
-	if parked {
-		o.app.alerts.Kick()
-	}
-	if err := s.MarkPublished(ctx, done); err != nil {
-		return 0, errors.Join(append(errs, err)...)
-	}
-	return len(done), errors.Join(errs...)
 }
 
 func errNoStore(s *store.Store) error {

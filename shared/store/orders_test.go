@@ -127,7 +127,7 @@ func TestOutbox(t *testing.T) {
 	require.Error(t, err)
 
 	pub := &recordingPublisher{fail: map[string]bool{"b": true}}
-	noWait := store.OutboxPolicy{Backoff: func(int) time.Duration { return 0 }}
+	noWait := store.OutboxPolicy{Backoff: func(int) time.Duration { return 0 }, Grace: time.Nanosecond}
 	n, _, err := s.PublishOutbox(ctx, pub, ids, 0, noWait)
 	require.ErrorContains(t, err, "service bus unavailable")
 	require.Equal(t, 1, n)
@@ -161,7 +161,7 @@ func TestPoisonOutboxRowsBackOffParkAndNeverStarveNewerRows(t *testing.T) {
 	}
 	poison := enqueue("poison")
 	pub := &recordingPublisher{fail: map[string]bool{"poison": true}}
-	policy := store.OutboxPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Hour }}
+	policy := store.OutboxPolicy{MaxAttempts: 3, Backoff: func(int) time.Duration { return time.Hour }, Grace: time.Nanosecond}
 
 	_, parked, err := s.PublishOutbox(ctx, pub, nil, 1, policy)
 	require.Error(t, err)
@@ -172,7 +172,7 @@ func TestPoisonOutboxRowsBackOffParkAndNeverStarveNewerRows(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, "fresh", pub.msgs[len(pub.msgs)-1].Key)
-	require.Equal(t, 1, storetest.Count(t, s, `SELECT * FROM outbox WHERE id = $1 AND published_at IS NOT NULL`, fresh))
+	require.Zero(t, storetest.Count(t, s, `SELECT * FROM outbox WHERE id = $1`, fresh), "a published row leaves the outbox")
 
 	// Once due again it fails until its attempts are used, then it is parked once.
 	for range 2 {
@@ -212,9 +212,28 @@ func TestPermanentPublishFailureParksAtOnce(t *testing.T) {
 	_, err = store.Enqueue(ctx, s.Pool, bus.Message{Topic: "shipped", Key: "too-big", Envelope: env})
 	require.NoError(t, err)
 	pub := &recordingPublisher{permanent: map[string]bool{"too-big": true}}
-	_, parked, err := s.PublishOutbox(ctx, pub, nil, 10, store.OutboxPolicy{})
+	_, parked, err := s.PublishOutbox(ctx, pub, nil, 10, store.OutboxPolicy{Grace: time.Nanosecond})
 	require.Error(t, err)
 	require.Len(t, parked, 1)
+}
+
+func TestTheRelayLeavesFreshRowsToTheInProcessPublisher(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Store(t)
+	env, err := bus.Request("", "e", bus.ObjectOrder, "ORD-7", map[string]string{}, time.Now())
+	require.NoError(t, err)
+	m := bus.Message{Topic: "shipped", Key: "fresh", Envelope: env}
+	id, err := store.Enqueue(ctx, s.Pool, m)
+	require.NoError(t, err)
+	pub := &recordingPublisher{}
+	n, _, err := s.PublishOutbox(ctx, pub, nil, 10, store.OutboxPolicy{Grace: time.Hour})
+	require.NoError(t, err)
+	require.Zero(t, n, "a row just committed belongs to the publisher of its process for the grace period")
+	n, _, err = s.SendOutbox(ctx, pub, []store.OutboxRow{{ID: id, Message: m}}, store.OutboxPolicy{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Zero(t, storetest.Count(t, s, `SELECT * FROM outbox`))
 }
 
 func TestConcurrentPublishersNeverSendARowTwice(t *testing.T) {
@@ -234,7 +253,7 @@ func TestConcurrentPublishersNeverSendARowTwice(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				n, _, err := s.PublishOutbox(ctx, pub, nil, 7, store.OutboxPolicy{})
+				n, _, err := s.PublishOutbox(ctx, pub, nil, 7, store.OutboxPolicy{Grace: time.Nanosecond})
 				if err != nil {
 					t.Error(err)
 					return

@@ -36,20 +36,20 @@ func Enqueue(ctx context.Context, tx Querier, m bus.Message) (id int64, err erro
 	return id, nil
 }
 
-// OutboxRow is a claimed outbox message.
+// OutboxRow is an outbox message to publish.
 type OutboxRow struct {
-	ID       int64
-	Message  bus.Message
-	Attempts int
+	ID      int64
+	Message bus.Message
 }
 
 // ClaimOutbox claims up to limit due messages (all due ones when ids is
-// empty, else only those ids) for lease, so that two publishers never send
-// the same row at once. Due means unpublished, not parked, past its
-// back-off, and not claimed by a publisher whose lease is still running.
-// Rows are taken oldest due first, so a row backing off never blocks newer
-// ones.
-func (s *Store) ClaimOutbox(ctx context.Context, ids []int64, limit int, lease time.Duration) ([]OutboxRow, error) {
+// empty, else only those ids) for lease, so that two relays never send the
+// same row at once. Due means not parked, past its back-off, not claimed by
+// a relay whose lease is still running, and, unless ids are named, either
+// older than grace or already tried: the in-process publisher sends fresh
+// rows itself. Rows are taken oldest due first, so a row backing off never
+// blocks newer ones.
+func (s *Store) ClaimOutbox(ctx context.Context, ids []int64, limit int, lease, grace time.Duration) ([]OutboxRow, error) {
 	if limit <= 0 {
 		limit = 500
 	}
@@ -57,15 +57,17 @@ func (s *Store) ClaimOutbox(ctx context.Context, ids []int64, limit int, lease t
 		ids = []int64{} // a nil slice is NULL, which matches nothing
 	}
 	rows, err := s.Pool.Query(ctx, `
-		UPDATE outbox SET claimed_until = now() + make_interval(secs => $3), attempts = attempts + 1
+		UPDATE outbox SET claimed_until = now() + make_interval(secs => $3)
 		 WHERE id IN (
 		       SELECT id FROM outbox
-		        WHERE published_at IS NULL AND parked_at IS NULL AND next_attempt_at <= now()
+		        WHERE parked_at IS NULL AND next_attempt_at <= now()
 		          AND (claimed_until IS NULL OR claimed_until < now())
-		          AND (cardinality($1::bigint[]) = 0 OR id = ANY($1))
+		          AND (CASE WHEN cardinality($1::bigint[]) = 0
+		                    THEN attempts > 0 OR created_at < now() - make_interval(secs => $4)
+		                    ELSE id = ANY($1) END)
 		        ORDER BY next_attempt_at, id LIMIT $2
 		          FOR UPDATE SKIP LOCKED)
-		RETURNING id, topic, message_key, envelope, properties, attempts`, ids, limit, lease.Seconds())
+		RETURNING id, topic, message_key, envelope, properties`, ids, limit, lease.Seconds(), grace.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("claiming outbox messages: %w", err)
 	}
@@ -74,7 +76,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, ids []int64, limit int, lease t
 	for rows.Next() {
 		var r OutboxRow
 		var env, props []byte
-		if err := rows.Scan(&r.ID, &r.Message.Topic, &r.Message.Key, &env, &props, &r.Attempts); err != nil {
+		if err := rows.Scan(&r.ID, &r.Message.Topic, &r.Message.Key, &env, &props); err != nil {
 			return nil, fmt.Errorf("reading the outbox: %w", err)
 		}
 		if err := json.Unmarshal(env, &r.Message.Envelope); err != nil {
@@ -91,14 +93,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, ids []int64, limit int, lease t
 	return out, nil
 }
 
-// MarkPublished records that these claimed messages were published.
-func (s *Store) MarkPublished(ctx context.Context, ids []int64) error {
+// DeletePublished removes messages that were published: the outbox holds
+// only what is still to send. It runs even when ctx is cancelled.
+func (s *Store) DeletePublished(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.Pool.Exec(context.WithoutCancel(ctx),
-		`UPDATE outbox SET published_at = now(), claimed_until = NULL, last_error = '' WHERE id = ANY($1)`, ids); err != nil {
-		return fmt.Errorf("marking %d outbox messages published: %w", len(ids), err)
+	if _, err := s.Pool.Exec(context.WithoutCancel(ctx), `DELETE FROM outbox WHERE id = ANY($1)`, ids); err != nil {
+		return fmt.Errorf("removing %d published outbox messages: %w", len(ids), err)
 	}
 	return nil
 }
@@ -111,9 +113,13 @@ type OutboxPolicy struct {
 	// Backoff is the wait after the n-th failed attempt (default 5 s
 	// doubling, at most 15 minutes).
 	Backoff func(attempt int) time.Duration
+	// Grace is how long a fresh row is left to the in-process publisher
+	// before a relay takes it (default 30 s).
+	Grace time.Duration
 }
 
-func (p OutboxPolicy) withDefaults() OutboxPolicy {
+// WithDefaults fills the zero fields.
+func (p OutboxPolicy) WithDefaults() OutboxPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = 12
 	}
@@ -123,41 +129,51 @@ func (p OutboxPolicy) withDefaults() OutboxPolicy {
 			return min(d, 15*time.Minute)
 		}
 	}
+	if p.Grace <= 0 {
+		p.Grace = 30 * time.Second
+	}
 	return p
 }
 
 // OutboxFunction is the function name parked outbox messages carry.
 const OutboxFunction = "outbox-relay"
 
-// FailOutbox records a failed publish of a claimed row: it backs off, or,
-// when the failure is permanent or the row has used its attempts, parks it
+// TriggerOutbox is the trigger of parked outbox messages.
+const TriggerOutbox = "outbox"
+
+// FailOutbox records a failed publish: the row backs off, or, when the
+// failure is permanent or the row has used its attempts, it is parked
 // (parked_messages, function outbox-relay) so a person is told and can
 // requeue it. parked reports which happened.
 func (s *Store) FailOutbox(ctx context.Context, r OutboxRow, cause error, policy OutboxPolicy) (parked bool, res azfunc.ParkResult, err error) {
-	policy = policy.withDefaults()
+	policy = policy.WithDefaults()
 	ctx = context.WithoutCancel(ctx)
 	reason := Text(cause.Error(), 2000)
-	if fault.ClassOf(cause) == fault.ClassTransient && r.Attempts < policy.MaxAttempts {
-		_, err := s.Pool.Exec(ctx, `
-			UPDATE outbox SET claimed_until = NULL, last_error = $2, next_attempt_at = now() + make_interval(secs => $3)
-			 WHERE id = $1`, r.ID, reason, policy.Backoff(r.Attempts).Seconds())
-		if err != nil {
-			return false, res, fmt.Errorf("recording the failed publish of outbox message %d: %w", r.ID, err)
+	var attempts int
+	if err := s.Pool.QueryRow(ctx, `
+		UPDATE outbox SET claimed_until = NULL, last_error = $2, attempts = attempts + 1
+		 WHERE id = $1 RETURNING attempts`, r.ID, reason).Scan(&attempts); err != nil {
+		return false, res, fmt.Errorf("recording the failed publish of outbox message %d: %w", r.ID, err)
+	}
+	if fault.ClassOf(cause) == fault.ClassTransient && attempts < policy.MaxAttempts {
+		if _, err := s.Pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1`,
+			r.ID, policy.Backoff(attempts).Seconds()); err != nil {
+			return false, res, fmt.Errorf("backing off outbox message %d: %w", r.ID, err)
 		}
 		return false, res, nil
 	}
 	env, _ := json.Marshal(r.Message.Envelope)
 	meta, _ := json.Marshal(map[string]any{"topic": r.Message.Topic, "key": r.Message.Key, "properties": r.Message.Properties, "outbox_id": r.ID})
 	err = s.InTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET claimed_until = NULL, last_error = $2, parked_at = now() WHERE id = $1`, r.ID, reason); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET parked_at = now() WHERE id = $1`, r.ID); err != nil {
 			return err
 		}
 		var perr error
 		res, perr = park(ctx, tx, azfunc.Parked{
 			Function: OutboxFunction, Trigger: TriggerOutbox, Binding: r.Message.Topic,
 			MessageID: r.Message.Topic + "/" + r.Message.Key, CorrelationID: r.Message.Envelope.RefeID,
-			DeliveryCount: r.Attempts,
-			Reason:        fmt.Sprintf("publishing to %s failed %d times: %s", r.Message.Topic, r.Attempts, reason),
+			DeliveryCount: attempts,
+			Reason:        fmt.Sprintf("publishing to %s failed %d times: %s", r.Message.Topic, attempts, reason),
 			Payload:       env, Metadata: meta,
 		})
 		return perr
@@ -168,14 +184,11 @@ func (s *Store) FailOutbox(ctx context.Context, r OutboxRow, cause error, policy
 	return true, res, nil
 }
 
-// TriggerOutbox is the trigger of parked outbox messages.
-const TriggerOutbox = "outbox"
-
 // RequeueOutbox makes a parked outbox message due again (handler replay).
 func (s *Store) RequeueOutbox(ctx context.Context, outboxID int64) error {
 	tag, err := s.Pool.Exec(ctx, `
 		UPDATE outbox SET parked_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL
-		 WHERE id = $1 AND published_at IS NULL`, outboxID)
+		 WHERE id = $1`, outboxID)
 	if err != nil {
 		return fmt.Errorf("requeueing outbox message %d: %w", outboxID, err)
 	}
@@ -185,59 +198,71 @@ func (s *Store) RequeueOutbox(ctx context.Context, outboxID int64) error {
 	return nil
 }
 
-// PublishOutbox claims due messages (all of them when ids is empty, up to
-// limit), publishes each and marks the published ones. A message that
-// fails backs off, or is parked once it has failed too often (parkedRows
-// lists those, for alerting). Message ids come from the business key, so a
-// message published twice (a crash between publishing and marking) is
+// PublishOutbox is what a relay does: claim due messages (the given ids,
+// or every due one up to limit), publish them (in batches when pub can),
+// remove the published ones, back off or park the rest (parkedRows lists
+// those, for alerting). Message ids come from the business key, so a
+// message published twice (a crash between publishing and removing) is
 // absorbed by Service Bus duplicate detection and by the consumers.
 func (s *Store) PublishOutbox(ctx context.Context, pub bus.Publisher, ids []int64, limit int, policy OutboxPolicy) (published int, parkedRows []azfunc.ParkResult, err error) {
-	todo, err := s.ClaimOutbox(ctx, ids, limit, 30*time.Second)
+	policy = policy.WithDefaults()
+	todo, err := s.ClaimOutbox(ctx, ids, limit, 30*time.Second, policy.Grace)
 	if err != nil {
 		return 0, nil, err
 	}
-	var errs []error
-	done := make([]int64, 0, len(todo))
-	for _, r := range todo {
-		if perr := pub.Publish(ctx, r.Message); perr != nil {
-			errs = append(errs, fmt.Errorf("outbox message %d: %w", r.ID, perr))
-			parked, res, ferr := s.FailOutbox(ctx, r, perr, policy)
-			if ferr != nil {
-				errs = append(errs, ferr)
-			}
-			if parked {
-				parkedRows = append(parkedRows, res)
-			}
+	return s.SendOutbox(ctx, pub, todo, policy)
+}
+
+// SendOutbox publishes rows (claimed, or just committed by this process),
+// removes the published ones and backs off or parks the rest.
+func (s *Store) SendOutbox(ctx context.Context, pub bus.Publisher, rows []OutboxRow, policy OutboxPolicy) (published int, parkedRows []azfunc.ParkResult, err error) {
+	if len(rows) == 0 {
+		return 0, nil, nil
+	}
+	errs := Send(ctx, pub, rows)
+	var all []error
+	done := make([]int64, 0, len(rows))
+	for i, r := range rows {
+		if errs[i] == nil {
+			done = append(done, r.ID)
 			continue
 		}
-		done = append(done, r.ID)
+		all = append(all, fmt.Errorf("outbox message %d (%s): %w", r.ID, r.Message.Key, errs[i]))
+		parked, res, ferr := s.FailOutbox(ctx, r, errs[i], policy)
+		if ferr != nil {
+			all = append(all, ferr)
+		}
+		if parked {
+			parkedRows = append(parkedRows, res)
+		}
 	}
-	if err := s.MarkPublished(ctx, done); err != nil {
-		errs = append(errs, err)
-	} else {
-		published = len(done)
+	if err := s.DeletePublished(ctx, done); err != nil {
+		return 0, parkedRows, errors.Join(append(all, err)...)
 	}
-	return published, parkedRows, errors.Join(errs...)
+	return len(done), parkedRows, errors.Join(all...)
 }
 
-// PendingOutboxID returns the id of the unpublished message with this topic
-// and key; ok is false when there is none (never written, or published).
-func (s *Store) PendingOutboxID(ctx context.Context, topic, key string) (id int64, ok bool, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT id FROM outbox WHERE topic = $1 AND message_key = $2 AND published_at IS NULL AND parked_at IS NULL`,
-		topic, key).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
+// Send publishes rows and returns one error (or nil) per row: in one
+// exchange per batch when pub can batch, else one message at a time.
+func Send(ctx context.Context, pub bus.Publisher, rows []OutboxRow) []error {
+	msgs := make([]bus.Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = r.Message
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("reading outbox message %s: %w", key, err)
+	if bp, ok := pub.(bus.BatchPublisher); ok {
+		return bp.PublishBatch(ctx, msgs)
 	}
-	return id, true, nil
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = pub.Publish(ctx, m)
+	}
+	return errs
 }
 
-// PendingOutbox counts messages not yet published.
+// PendingOutbox counts messages not yet published (parked ones excluded).
 func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
 	var n int
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL AND parked_at IS NULL`).Scan(&n); err != nil {
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE parked_at IS NULL`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting the outbox: %w", err)
 	}
 	return n, nil

@@ -23,17 +23,20 @@ ALTER TABLE orders ADD COLUMN state_rank integer NOT NULL DEFAULT 0;
 
 -- A repeated webhook gets the answer its first delivery got.
 ALTER TABLE webhook_receipts ADD COLUMN answer jsonb;
-CREATE INDEX fulfillment_requests_webhook ON fulfillment_requests (webhook_id);
 
--- The outbox claims rows before publishing them (so a relay and the
--- in-process publisher never send the same row at once), backs off after a
--- failure, and parks a row that keeps failing instead of retrying it forever.
+-- The outbox holds what is not yet published: the in-process publisher
+-- sends a row right after the commit that wrote it and deletes it; the
+-- relay takes what it left behind (rows older than a grace period, or that
+-- failed), claiming them first so two relays never send one row at once.
+-- A failure backs off; a row that keeps failing is parked instead of being
+-- retried forever, and never blocks newer rows.
+DELETE FROM outbox WHERE published_at IS NOT NULL;
 ALTER TABLE outbox
+    DROP COLUMN published_at,
     ADD COLUMN claimed_until   timestamptz,
     ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now(),
     ADD COLUMN parked_at       timestamptz;
-DROP INDEX outbox_pending;
-CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE published_at IS NULL AND parked_at IS NULL;
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE parked_at IS NULL;
 
 -- Alerts about parked messages are sent by a background sender (and by
 -- dead-letter-watch) that claims them first, so parking never waits for Teams.
@@ -44,9 +47,9 @@ CREATE INDEX parked_messages_unalerted ON parked_messages (id) WHERE alerted_at 
 DROP INDEX parked_messages_unalerted;
 ALTER TABLE parked_messages DROP COLUMN alert_claimed_until;
 DROP INDEX outbox_due;
+ALTER TABLE outbox DROP COLUMN parked_at, DROP COLUMN next_attempt_at, DROP COLUMN claimed_until,
+    ADD COLUMN published_at timestamptz;
 CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
-ALTER TABLE outbox DROP COLUMN parked_at, DROP COLUMN next_attempt_at, DROP COLUMN claimed_until;
-DROP INDEX fulfillment_requests_webhook;
 ALTER TABLE webhook_receipts DROP COLUMN answer;
 ALTER TABLE orders DROP COLUMN state_rank;
 ALTER TABLE processed_messages DROP COLUMN last_error, DROP COLUMN claimed_until, DROP COLUMN attempts, DROP COLUMN status;
