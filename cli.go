@@ -168,7 +168,9 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(stderr, "handler replay: %q is not a parked message id\n", azfunc.Clip(fl.Arg(0), 40))
 		return 2
 	}
-	app, srv, err := build(cliEnv(getenv, stderr), stderr, stderr, options{})
+	// An operator waits at the terminal: a transient failure is tried for a
+	// few seconds, not for the two minutes a delivery gets.
+	app, srv, err := build(cliEnv(getenv, stderr), stderr, stderr, options{retryBudget: 10 * time.Second})
 	if err != nil {
 		fmt.Fprintf(stderr, "handler replay: %v\n", err)
 		return 1

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,8 @@ type flow struct {
 	store    *store.Store
 	settings map[string]string
 	logs     *lockedBuffer
+	// handlerURL is the in-process handler's own address (not with exec).
+	handlerURL string
 
 	mu   sync.Mutex
 	invs []devhost.Invocation
@@ -98,6 +101,9 @@ func startFlow(t *testing.T, o flowOptions) *flow {
 	} else {
 		srv, app := f.app(t, values)
 		worker = &devhost.ServerWorker{Handler: srv.Handler()}
+		direct := httptest.NewServer(srv.Handler())
+		t.Cleanup(direct.Close)
+		f.handlerURL = direct.URL
 		bg, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); app.Run(bg) }()

@@ -35,15 +35,17 @@ type OMSSteps struct {
 // step runs one OMS call once per message: claim the message, call OMS
 // outside any transaction with the message id as Idempotency-Key, then
 // record the new state. A redelivery after a crash between the call and
-// the record sends the same key, so OMS makes no second effect either.
-func (s *OMSSteps) step(ctx context.Context, m *azfunc.Message, orderID, state, system, detail string, call func() error) error {
+// the record sends the same key, so OMS makes no second effect either;
+// after OMS refused a call outright (nothing happened) the next attempt
+// sends a new key, since OMS answers a key with its first answer.
+func (s *OMSSteps) step(ctx context.Context, m *azfunc.Message, orderID, state, system, detail string, call func(key string) error) error {
 	inv := azfunc.Info(ctx)
 	claim, err := s.Store.Claim(ctx, inv.Function, m.MessageID, inv.ID, claimLease)
 	if err != nil {
 		return err
 	}
-	if err := call(); err != nil {
-		return errors.Join(err, claim.Release(ctx, err))
+	if err := call(claim.IdempotencyKey(m.MessageID)); err != nil {
+		return errors.Join(err, releaseClaim(ctx, claim, err))
 	}
 	err = claim.Record(ctx, func(tx pgx.Tx) error {
 		return advance(ctx, tx, store.JourneyStep{
@@ -76,8 +78,8 @@ func (s *OMSSteps) NAVRelease(ctx context.Context, m *azfunc.Message) error {
 	if p.NAVOrderNo != "" {
 		detail += " (NAV order " + p.NAVOrderNo + ")"
 	}
-	return s.step(ctx, m, orderID, oms.StateReleasedFromNAV, SystemNAV, detail, func() error {
-		return s.OMS.ReleaseFromNAV(ctx, orderID, m.MessageID)
+	return s.step(ctx, m, orderID, oms.StateReleasedFromNAV, SystemNAV, detail, func(key string) error {
+		return s.OMS.ReleaseFromNAV(ctx, orderID, key)
 	})
 }
 
@@ -94,8 +96,8 @@ func (s *OMSSteps) ConfirmFulfillment(ctx context.Context, m *azfunc.Message) er
 	azfunc.SetCorrelationID(ctx, p.OrderID)
 	c := oms.Confirmation{OrderID: p.OrderID, TPL: p.TPL, TPLOrderNo: p.TPLOrderNo, AcceptedAt: p.AcceptedAt}
 	return s.step(ctx, m, p.OrderID, oms.StateExportedToTPL, SystemOMS,
-		fmt.Sprintf("OMS confirmed: %s order %s", p.TPL, p.TPLOrderNo), func() error {
-			return s.OMS.ConfirmFulfillment(ctx, c, m.MessageID)
+		fmt.Sprintf("OMS confirmed: %s order %s", p.TPL, p.TPLOrderNo), func(key string) error {
+			return s.OMS.ConfirmFulfillment(ctx, c, key)
 		})
 }
 
@@ -120,8 +122,8 @@ func (s *OMSSteps) ShipConfirm(ctx context.Context, m *azfunc.Message) error {
 		}
 	}
 	return s.step(ctx, m, p.OrderID, oms.StateShipped, SystemOMS,
-		fmt.Sprintf("OMS fulfilled: %s %v", p.Carrier, p.TrackingNumbers), func() error {
-			return s.waitForEarlierStep(s.OMS.FulfillOrders(ctx, []oms.Fulfillment{f}, m.MessageID), oms.StateExportedToTPL)
+		fmt.Sprintf("OMS fulfilled: %s %v", p.Carrier, p.TrackingNumbers), func(key string) error {
+			return s.waitForEarlierStep(s.OMS.FulfillOrders(ctx, []oms.Fulfillment{f}, key), oms.StateExportedToTPL)
 		})
 }
 

@@ -1,6 +1,14 @@
 package fulfillment
 
-import "github.com/popsockets/integration/shared/oms"
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/popsockets/integration/shared/oms"
+	"github.com/popsockets/integration/shared/store"
+	"github.com/popsockets/integration/shared/xb"
+)
 
 // stateOrder is the one table of an order's states, in the order they
 // happen: OMS's own states and the warehouse's steps between them. An
@@ -27,4 +35,31 @@ func rank(state string) int {
 		}
 	}
 	return 0
+}
+
+// refusedOutright reports whether a partner answered with a definite no
+// (a 4xx other than 408 and 429): nothing happened there, so the next
+// attempt may carry a new idempotency key. A partner that keeps the first
+// answer of each key (OMS, XB) would otherwise refuse every retry the same
+// way, even after the order moved on or a mapping was fixed.
+func refusedOutright(err error) bool {
+	var oe *oms.Error
+	var xe *xb.Error
+	status := 0
+	switch {
+	case errors.As(err, &oe):
+		status = oe.Status
+	case errors.As(err, &xe):
+		status = xe.Status
+	}
+	return status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
+}
+
+// releaseClaim gives a claim back after a failed partner call, noting an
+// outright refusal.
+func releaseClaim(ctx context.Context, c *store.Claim, cause error) error {
+	if refusedOutright(cause) {
+		return c.Refuse(ctx, cause)
+	}
+	return c.Release(ctx, cause)
 }

@@ -56,9 +56,9 @@ func (f *XBFulfill) Handle(ctx context.Context, m *azfunc.Message) error {
 	// XB keeps the order under our order number and answers a repeated
 	// Idempotency-Key with the order it made, so a retaken claim simply
 	// asks again.
-	created, err := f.XB.CreateOrder(ctx, order, key)
+	created, err := f.XB.CreateOrder(ctx, order, claim.IdempotencyKey(key))
 	if err != nil {
-		return errors.Join(fmt.Errorf("creating xb order for %s: %w", orderID, err), claim.Release(ctx, err))
+		return errors.Join(fmt.Errorf("creating xb order for %s: %w", orderID, err), releaseClaim(ctx, claim, err))
 	}
 	detail := "xb order " + created.OrderNo
 	if created.Duplicate {

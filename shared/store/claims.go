@@ -34,6 +34,19 @@ type Claim struct {
 	// Attempt is 1 for the first claim of the key and grows with each
 	// retake after a failure or an expired lease.
 	Attempt int
+	// Refusals counts earlier attempts the partner refused outright.
+	Refusals int
+}
+
+// IdempotencyKey is the idempotency key for this attempt's partner call: base until
+// the partner has refused an attempt (then no effect happened, and a
+// partner that replays its first answer for a key would refuse forever),
+// base plus the number of refusals after.
+func (c *Claim) IdempotencyKey(base string) string {
+	if c.Refusals == 0 {
+		return base
+	}
+	return fmt.Sprintf("%s/retry-%d", base, c.Refusals)
 }
 
 // Retaken reports whether an earlier attempt may have reached the partner.
@@ -61,7 +74,7 @@ func (s *Store) Claim(ctx context.Context, consumer, key, invocationID string, l
 		 WHERE processed_messages.status = 'open'
 		    OR (processed_messages.status = 'claimed' AND processed_messages.claimed_until < now())
 		    OR (processed_messages.status = 'claimed' AND processed_messages.invocation_id = excluded.invocation_id)
-		RETURNING attempts`, consumer, key, invocationID, lease.Seconds()).Scan(&c.Attempt)
+		RETURNING attempts, refusals`, consumer, key, invocationID, lease.Seconds()).Scan(&c.Attempt, &c.Refusals)
 	if err == nil {
 		return c, nil
 	}
@@ -115,7 +128,13 @@ func (c *Claim) Record(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // Release gives the claim back after a failed attempt, so the next delivery
 // can claim it at once; cause is kept as the last error. It runs even when
 // ctx is cancelled.
-func (c *Claim) Release(ctx context.Context, cause error) error {
+func (c *Claim) Release(ctx context.Context, cause error) error { return c.release(ctx, cause, 0) }
+
+// Refuse gives the claim back after the partner refused the call outright
+// (a 4xx: nothing happened there), so the next attempt uses a new key.
+func (c *Claim) Refuse(ctx context.Context, cause error) error { return c.release(ctx, cause, 1) }
+
+func (c *Claim) release(ctx context.Context, cause error, refused int) error {
 	msg := ""
 	if cause != nil {
 		msg = Text(cause.Error(), 2000)
@@ -123,9 +142,9 @@ func (c *Claim) Release(ctx context.Context, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_, err := c.s.Pool.Exec(ctx, `
-		UPDATE processed_messages SET status = 'open', claimed_until = NULL, last_error = $4
+		UPDATE processed_messages SET status = 'open', claimed_until = NULL, last_error = $4, refusals = refusals + $5
 		 WHERE consumer = $1 AND message_id = $2 AND invocation_id = $3 AND status = 'claimed'`,
-		c.Consumer, c.Key, c.Invocation, msg)
+		c.Consumer, c.Key, c.Invocation, msg, refused)
 	if err != nil {
 		return fmt.Errorf("releasing %s for %s: %w", c.Key, c.Consumer, err)
 	}

@@ -117,3 +117,20 @@ func TestClassifyMarksBadDataPermanent(t *testing.T) {
 	require.Equal(t, "ab\uFFFD", store.Text("ab\xff", 0))
 	require.Equal(t, "abc...(3 bytes cut)", store.Text("abcdef", 3))
 }
+
+func TestARefusedCallGetsANewIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := storetest.Store(t)
+	c, err := s.Claim(ctx, "oms-ship-confirm", "m1", "inv-1", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, "m1", c.IdempotencyKey("m1"))
+	require.NoError(t, c.Release(ctx, errors.New("timeout: did OMS do it?")))
+	c, err = s.Claim(ctx, "oms-ship-confirm", "m1", "inv-2", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, "m1", c.IdempotencyKey("m1"), "after an unknown outcome the key stays: the partner dedupes")
+	require.NoError(t, c.Refuse(ctx, errors.New("409: not yet")))
+	c, err = s.Claim(ctx, "oms-ship-confirm", "m1", "inv-3", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, "m1/retry-1", c.IdempotencyKey("m1"), "after a refusal nothing happened: a new key")
+}

@@ -13,7 +13,11 @@ ALTER TABLE processed_messages
     ADD COLUMN status        text        NOT NULL DEFAULT 'done' CHECK (status IN ('claimed', 'open', 'done')),
     ADD COLUMN attempts      integer     NOT NULL DEFAULT 1,
     ADD COLUMN claimed_until timestamptz,
-    ADD COLUMN last_error    text        NOT NULL DEFAULT '';
+    ADD COLUMN last_error    text        NOT NULL DEFAULT '',
+    -- refusals counts attempts the partner answered with a definite no (a
+    -- 4xx): no effect happened, so the next attempt may use a new
+    -- idempotency key (a partner replays its first answer for a key).
+    ADD COLUMN refusals      integer     NOT NULL DEFAULT 0;
 
 -- state_rank orders an order's states (the flow's table, handlers/fulfillment
 -- states.go, gives each state its rank); an update that would move an order
@@ -52,4 +56,4 @@ ALTER TABLE outbox DROP COLUMN parked_at, DROP COLUMN next_attempt_at, DROP COLU
 CREATE INDEX outbox_pending ON outbox (id) WHERE published_at IS NULL;
 ALTER TABLE webhook_receipts DROP COLUMN answer;
 ALTER TABLE orders DROP COLUMN state_rank;
-ALTER TABLE processed_messages DROP COLUMN last_error, DROP COLUMN claimed_until, DROP COLUMN attempts, DROP COLUMN status;
+ALTER TABLE processed_messages DROP COLUMN refusals, DROP COLUMN last_error, DROP COLUMN claimed_until, DROP COLUMN attempts, DROP COLUMN status;
