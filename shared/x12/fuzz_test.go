@@ -122,6 +122,18 @@ func FuzzValidate(f *testing.F) {
 				}
 			}
 		}
+		// the compiled element checks report what the plain reading of the
+		// specs reports, for every segment read
+		rd := NewBytesReader(data)
+		for {
+			seg, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil {
+				sameChecks(t, &seg)
+			}
+		}
 		_, _ = doc.WriteTo(io.Discard)
 		_ = doc.Encode(io.Discard, Delimiters{Element: '|', Component: '^', Segment: '\n'}, "")
 	})

@@ -155,6 +155,7 @@ type SetSpec struct {
 // Schema is a compiled set of layouts and a segment dictionary.
 type Schema struct {
 	segments map[string]*SegmentSpec
+	checks   map[string]*segCheck // segments compiled for validation
 	sets     map[string]*compiledSet
 	funcIDs  map[string]bool
 }
@@ -182,6 +183,7 @@ type compiledEntry struct {
 	key  uint32 // segment ID, or the loop's first segment ID
 	id   string
 	seg  *SegmentSpec
+	chk  *segCheck
 	loop *compiledLoop
 	req  Req
 	max  int
@@ -199,6 +201,10 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 			return nil, fmt.Errorf("x12: segment spec %q: invalid ID", sp.ID)
 		}
 		s.segments[sp.ID] = sp
+	}
+	s.checks = make(map[string]*segCheck, len(s.segments))
+	for id, sp := range s.segments {
+		s.checks[id] = compileSegCheck(sp)
 	}
 	for _, set := range cfg.Sets {
 		cs := &compiledSet{spec: set, used: map[uint32]bool{}, rules: set.Rules}
@@ -239,6 +245,7 @@ func (s *Schema) compileLoop(id string, entries []Entry, cs *compiledSet) (*comp
 				return nil, fmt.Errorf("segment %s is not in the dictionary", e.Seg)
 			}
 			ce.seg = sp
+			ce.chk = s.checks[e.Seg]
 			ce.id = e.Seg
 		default:
 			return nil, fmt.Errorf("empty entry %d in loop %q", i, id)

@@ -92,7 +92,7 @@ func (c *checker) interchangeStart(isa Segment, implicit bool) {
 	ix.AckRequested = isa.Trimmed(14) == "1"
 	ix.Usage = isa.Trimmed(15)
 	ix.Delimiters = isa.delims
-	checkElements(&isa, isaSpec, true, 0, "", &ix.Errors)
+	isaCheck().check(&isa, true, 0, "", &ix.Errors)
 	if ix.Version < "00402" && isa.Trimmed(11) != "U" && isa.Trimmed(11) != "" {
 		e := newError(CodeInvalidCode, &isa)
 		e.Element, e.Value, e.Detail = 11, isa.String(11), "ISA11 is U before version 00402"
@@ -119,7 +119,7 @@ func (c *checker) interchangeEnd(iea Segment, implicit bool) {
 		}
 		return
 	}
-	checkElements(&iea, c.spec("IEA"), false, 0, "", &ix.Errors)
+	c.spec("IEA").check(&iea, false, 0, "", &ix.Errors)
 	if n, ok := atoi(iea.Element(1)); ok && n != c.nGroups {
 		e := newError(CodeIEACount, &iea)
 		e.Element, e.Value, e.Detail = 1, iea.String(1), fmt.Sprintf("IEA01 %d, groups %d", n, c.nGroups)
@@ -152,7 +152,7 @@ func (c *checker) groupStart(gs Segment, implicit bool) {
 	g.Control = gs.Trimmed(6)
 	g.Version = gs.String(8)
 	c.gsCtl = g.Control
-	checkElements(&gs, c.spec("GS"), false, 0, "", &g.Errors)
+	c.spec("GS").check(&gs, false, 0, "", &g.Errors)
 	if !c.schema.funcIDs[g.FunctionalID] && !c.envOnly {
 		e := newError(CodeGroupNotSupported, &gs)
 		e.Element, e.Value = 1, g.FunctionalID
@@ -185,7 +185,7 @@ func (c *checker) groupEnd(ge Segment, implicit bool) {
 		}
 		return
 	}
-	checkElements(&ge, c.spec("GE"), false, 0, "", &g.Errors)
+	c.spec("GE").check(&ge, false, 0, "", &g.Errors)
 	if n, ok := atoi(ge.Element(1)); ok {
 		g.Included = n
 		if n != len(g.Sets) {
@@ -207,7 +207,7 @@ func (c *checker) setStart(st Segment) {
 	c.set = s
 	c.count = 1
 	c.cs = nil
-	checkElements(&st, c.spec("ST"), false, 1, "", &s.Errors)
+	c.spec("ST").check(&st, false, 1, "", &s.Errors)
 	if c.stSeen[s.Control] {
 		e := newError(CodeDuplicateST, &st)
 		e.Element, e.Value, e.Position = 2, s.Control, 1
@@ -257,7 +257,7 @@ func (c *checker) setEnd(se Segment, implicit bool) {
 	if implicit {
 		s.Errors = append(s.Errors, missingTrailer(CodeMissingSE, &se))
 	} else {
-		checkElements(&se, c.spec("SE"), false, c.count, "", &s.Errors)
+		c.spec("SE").check(&se, false, c.count, "", &s.Errors)
 		if n, ok := atoi(se.Element(1)); ok && n != c.count {
 			e := newError(CodeSECount, &se)
 			e.Element, e.Value, e.Position = 1, se.String(1), c.count
@@ -278,7 +278,7 @@ func (c *checker) loose(seg Segment, l level) {
 	id := seg.ID()
 	if string(id) == "TA1" && l != levelFile && c.ix != nil {
 		c.ix.TA1++
-		checkElements(&seg, c.spec("TA1"), false, 0, "", &c.ix.Errors)
+		c.spec("TA1").check(&seg, false, 0, "", &c.ix.Errors)
 		if l == levelGroup {
 			c.ix.Errors = append(c.ix.Errors, newError(CodeTA1Placement, &seg))
 		}
@@ -314,7 +314,7 @@ func missingTrailer(code Code, at *Segment) *Error {
 	return e
 }
 
-func (c *checker) spec(id string) *SegmentSpec { return c.schema.segments[id] }
+func (c *checker) spec(id string) *segCheck { return c.schema.checks[id] }
 
 // sameControl compares control numbers ignoring padding: surrounding
 // spaces, and leading zeros when both are numeric.
@@ -357,54 +357,6 @@ func atoi64(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
-}
-
-// checkElements validates seg's elements against sp and appends problems
-// to dst. pos and loop locate the segment for the 997. trim compares
-// trimmed values (ISA).
-func checkElements(seg *Segment, sp *SegmentSpec, trim bool, pos int, loop string, dst *[]*Error) {
-	if sp == nil || (len(sp.Elements) == 0 && sp.MaxElements == 0) {
-		return
-	}
-	n := seg.Len()
-	maxEl := sp.MaxElements
-	if maxEl == 0 {
-		maxEl = len(sp.Elements)
-	}
-	if n > maxEl {
-		for i := maxEl + 1; i <= n; i++ {
-			if len(seg.Element(i)) > 0 {
-				addElemErr(dst, CodeTooManyElements, seg, pos, loop, i, 0, seg.Element(i), "")
-				break
-			}
-		}
-	}
-	var present uint64
-	for i := range sp.Elements {
-		es := &sp.Elements[i]
-		v := seg.Element(i + 1)
-		if trim {
-			v = trimSpace(v)
-		}
-		if len(v) == 0 {
-			if es.Req == M {
-				addElemErr(dst, CodeMissingElement, seg, pos, loop, i+1, es.Ref, nil, "")
-			}
-			continue
-		}
-		if i < 64 {
-			present |= 1 << uint(i)
-		}
-		if es.Composite {
-			continue
-		}
-		if code := checkValue(es, v); code != "" {
-			addElemErr(dst, code, seg, pos, loop, i+1, es.Ref, v, "")
-		}
-	}
-	for _, nt := range sp.Notes {
-		checkNote(nt, present, seg, sp, pos, loop, dst)
-	}
 }
 
 func has(present uint64, e int) bool { return e >= 1 && e <= 64 && present&(1<<uint(e-1)) != 0 }
@@ -785,16 +737,16 @@ func (w *walker) segment(seg *Segment, pos int) {
 		f.pos = i
 		*cnt = 1
 	}
-	spec := e.seg
+	chk := e.chk
 	loopID := f.loop.id
 	if e.loop != nil {
 		w.push(e.loop)
 		top := &w.stack[len(w.stack)-1]
 		w.counts[top.off] = 1
-		spec = e.loop.entries[0].seg
+		chk = e.loop.entries[0].chk
 		loopID = e.loop.id
 	}
-	checkElements(seg, spec, false, pos, loopID, &w.c.set.Errors)
+	chk.check(seg, false, pos, loopID, &w.c.set.Errors)
 }
 
 func (w *walker) unplaced(seg *Segment, k uint32, pos int) {

@@ -1,0 +1,229 @@
+package x12
+
+import "math/bits"
+
+// segCheck is a SegmentSpec compiled for the per-segment hot path of
+// validation: element rules packed small, the mandatory elements listed,
+// and syntax notes turned into bit masks over the present elements. It
+// reports exactly what checkElements would, in the same order; the slow
+// code runs only to describe a violation.
+type segCheck struct {
+	spec  *SegmentSpec
+	none  bool // no elements described and no limit: nothing to check
+	maxEl int
+	elems []elemCheck
+	// mandatory lists the 0-based indexes of M elements, ascending.
+	mandatory []int32
+	notes     []noteCheck
+}
+
+// elemCheck is one element's rule.
+type elemCheck struct {
+	typ       Type
+	req       Req
+	composite bool
+	min, max  int
+	spec      *ElementSpec
+}
+
+// noteCheck is a syntax note as masks of element bits (bit i-1 for element
+// i). slow marks notes the masks cannot express exactly (an element outside
+// 1..64, or one listed twice); those always take checkNote.
+type noteCheck struct {
+	nt    SyntaxNote
+	kind  NoteKind
+	all   uint64 // every element of the note
+	first uint64 // the first element
+	rest  uint64 // the others
+	slow  bool
+}
+
+func compileSegCheck(sp *SegmentSpec) *segCheck {
+	if sp == nil {
+		return nil
+	}
+	c := &segCheck{spec: sp, none: len(sp.Elements) == 0 && sp.MaxElements == 0, maxEl: sp.MaxElements}
+	if c.maxEl == 0 {
+		c.maxEl = len(sp.Elements)
+	}
+	c.elems = make([]elemCheck, len(sp.Elements))
+	for i := range sp.Elements {
+		es := &sp.Elements[i]
+		c.elems[i] = elemCheck{typ: es.Type, req: es.Req, composite: es.Composite, min: es.Min, max: es.Max, spec: es}
+		if es.Req == M {
+			c.mandatory = append(c.mandatory, int32(i))
+		}
+	}
+	for _, nt := range sp.Notes {
+		nc := noteCheck{nt: nt, kind: nt.Kind}
+		for k, e := range nt.Elems {
+			if e < 1 || e > 64 {
+				nc.slow = true
+				continue
+			}
+			b := uint64(1) << uint(e-1)
+			if nc.all&b != 0 {
+				nc.slow = true
+			}
+			nc.all |= b
+			if k == 0 {
+				nc.first = b
+			} else {
+				nc.rest |= b
+			}
+		}
+		if len(nt.Elems) == 0 {
+			nc.slow = true
+		}
+		c.notes = append(c.notes, nc)
+	}
+	return c
+}
+
+// violated reports whether the note may be broken by present; when it
+// returns true checkNote decides and describes.
+func (nc *noteCheck) violated(present uint64) bool {
+	if nc.slow {
+		return true
+	}
+	p := present & nc.all
+	switch nc.kind {
+	case Paired:
+		return p != 0 && p != nc.all
+	case Required:
+		return p == 0
+	case Exclusion:
+		return bits.OnesCount64(p) > 1
+	case Conditional:
+		return p&nc.first != 0 && p&nc.rest != nc.rest
+	case ListConditional:
+		return p&nc.first != 0 && p&nc.rest == 0
+	}
+	return false
+}
+
+// check validates seg and appends problems to dst, as checkElements does
+// for c.spec. pos and loop locate the segment for the 997; trim compares
+// trimmed values (ISA).
+func (c *segCheck) check(seg *Segment, trim bool, pos int, loop string, dst *[]*Error) {
+	if c == nil || c.none {
+		return
+	}
+	raw, seps := seg.raw, seg.seps
+	n := len(seps)
+	if n > c.maxEl {
+		for i := c.maxEl + 1; i <= n; i++ {
+			if v := seg.Element(i); len(v) > 0 {
+				addElemErr(dst, CodeTooManyElements, seg, pos, loop, i, 0, v, "")
+				break
+			}
+		}
+	}
+	var present uint64
+	m := min(n, len(c.elems))
+	for i := 0; i < m; i++ {
+		start := int(seps[i]) + 1
+		end := len(raw)
+		if i+1 < n {
+			end = int(seps[i+1])
+		}
+		v := raw[start:end]
+		if trim {
+			v = trimSpace(v)
+		}
+		ec := &c.elems[i]
+		if len(v) == 0 {
+			if ec.req == M {
+				addElemErr(dst, CodeMissingElement, seg, pos, loop, i+1, ec.spec.Ref, nil, "")
+			}
+			continue
+		}
+		if i < 64 {
+			present |= 1 << uint(i)
+		}
+		if ec.composite {
+			continue
+		}
+		if code := ec.value(v); code != "" {
+			addElemErr(dst, code, seg, pos, loop, i+1, ec.spec.Ref, v, "")
+		}
+	}
+	for _, i := range c.mandatory {
+		if int(i) >= m {
+			addElemErr(dst, CodeMissingElement, seg, pos, loop, int(i)+1, c.elems[i].spec.Ref, nil, "")
+		}
+	}
+	for k := range c.notes {
+		if nc := &c.notes[k]; nc.violated(present) {
+			checkNote(nc.nt, present, seg, c.spec, pos, loop, dst)
+		}
+	}
+}
+
+// value returns the problem with one non-empty simple element value, as
+// checkValue does.
+func (ec *elemCheck) value(v []byte) Code {
+	switch ec.typ {
+	case AN, ID:
+		if n := len(v); n < ec.min {
+			return CodeTooShort
+		} else if ec.max > 0 && n > ec.max {
+			return CodeTooLong
+		}
+		for _, b := range v {
+			if b < 0x20 || b == 0x7f {
+				return CodeInvalidCharacter
+			}
+		}
+		if codes := ec.spec.Codes; codes != nil {
+			for _, code := range codes {
+				if string(v) == code {
+					return ""
+				}
+			}
+			return CodeInvalidCode
+		}
+		return ""
+	case N0, N2:
+		digits := 0
+		for i, b := range v {
+			if b-'0' <= 9 {
+				digits++
+			} else if b != '-' || i != 0 {
+				return CodeInvalidCharacter
+			}
+		}
+		if digits == 0 {
+			return CodeInvalidCharacter
+		}
+		return ec.length(digits)
+	case R:
+		digits, dots := 0, 0
+		for i, b := range v {
+			switch {
+			case b-'0' <= 9:
+				digits++
+			case b == '.':
+				dots++
+			case b == '-' && i == 0:
+			default:
+				return CodeInvalidCharacter
+			}
+		}
+		if digits == 0 || dots > 1 {
+			return CodeInvalidCharacter
+		}
+		return ec.length(digits)
+	}
+	return checkValue(ec.spec, v)
+}
+
+func (ec *elemCheck) length(n int) Code {
+	if n < ec.min {
+		return CodeTooShort
+	}
+	if ec.max > 0 && n > ec.max {
+		return CodeTooLong
+	}
+	return ""
+}

@@ -1,0 +1,82 @@
+package x12
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// checkElements is the plain reading of a SegmentSpec that segCheck
+// compiles; the tests hold the compiled checks to it. It validates seg's
+// elements against sp and appends problems
+// to dst. pos and loop locate the segment for the 997. trim compares
+// trimmed values (ISA).
+func checkElements(seg *Segment, sp *SegmentSpec, trim bool, pos int, loop string, dst *[]*Error) {
+	if sp == nil || (len(sp.Elements) == 0 && sp.MaxElements == 0) {
+		return
+	}
+	n := seg.Len()
+	maxEl := sp.MaxElements
+	if maxEl == 0 {
+		maxEl = len(sp.Elements)
+	}
+	if n > maxEl {
+		for i := maxEl + 1; i <= n; i++ {
+			if len(seg.Element(i)) > 0 {
+				addElemErr(dst, CodeTooManyElements, seg, pos, loop, i, 0, seg.Element(i), "")
+				break
+			}
+		}
+	}
+	var present uint64
+	for i := range sp.Elements {
+		es := &sp.Elements[i]
+		v := seg.Element(i + 1)
+		if trim {
+			v = trimSpace(v)
+		}
+		if len(v) == 0 {
+			if es.Req == M {
+				addElemErr(dst, CodeMissingElement, seg, pos, loop, i+1, es.Ref, nil, "")
+			}
+			continue
+		}
+		if i < 64 {
+			present |= 1 << uint(i)
+		}
+		if es.Composite {
+			continue
+		}
+		if code := checkValue(es, v); code != "" {
+			addElemErr(dst, code, seg, pos, loop, i+1, es.Ref, v, "")
+		}
+	}
+	for _, nt := range sp.Notes {
+		checkNote(nt, present, seg, sp, pos, loop, dst)
+	}
+}
+
+// sameChecks asserts that the compiled checks report what checkElements
+// reports for seg under every spec of the default schema with its ID.
+func sameChecks(t testing.TB, seg *Segment) {
+	s := DefaultSchema()
+	id := seg.IDString()
+	sp, ok := s.segments[id]
+	if !ok {
+		return
+	}
+	var want, got []*Error
+	checkElements(seg, sp, false, 3, "L", &want)
+	s.checks[id].check(seg, false, 3, "L", &got)
+	if !assert.Equal(t, want, got, "segment %s", seg.Text()) {
+		t.FailNow()
+	}
+	if id == "ISA" {
+		want, got = nil, nil
+		checkElements(seg, isaSpec, true, 0, "", &want)
+		isaCheck().check(seg, true, 0, "", &got)
+		if !assert.Equal(t, want, got, "segment %s", seg.Text()) {
+			t.FailNow()
+		}
+	}
+}
