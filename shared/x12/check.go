@@ -15,6 +15,14 @@ type segCheck struct {
 	// mandatory lists the 0-based indexes of M elements, ascending.
 	mandatory []int32
 	notes     []noteCheck
+	// notesFor[n] lists the notes a segment with n elements can break: a
+	// note whose elements all lie past n sees none present, which breaks
+	// only a Required note. The last entry serves every larger n.
+	notesFor [][]int16
+	// mandMask has the bits of the mandatory elements. scan serves only
+	// specs of at most 64 elements (fast); others always take report.
+	mandMask uint64
+	fast     bool
 }
 
 // elemCheck is one element's rule.
@@ -24,6 +32,22 @@ type elemCheck struct {
 	composite bool
 	min, max  int
 	spec      *ElementSpec
+	// codes packs the allowed values when every one is 1 to 7 bytes long,
+	// so a lookup compares integers; nil means use spec.Codes.
+	codes []uint64
+}
+
+// packCode packs a value of 1 to 7 bytes and its length into an integer;
+// ok is false for other lengths.
+func packCode(v []byte) (uint64, bool) {
+	if len(v) == 0 || len(v) > 7 {
+		return 0, false
+	}
+	k := uint64(len(v)) << 56
+	for i, b := range v {
+		k |= uint64(b) << (8 * uint(i))
+	}
+	return k, true
 }
 
 // noteCheck is a syntax note as masks of element bits (bit i-1 for element
@@ -47,11 +71,27 @@ func compileSegCheck(sp *SegmentSpec) *segCheck {
 		c.maxEl = len(sp.Elements)
 	}
 	c.elems = make([]elemCheck, len(sp.Elements))
+	c.fast = len(sp.Elements) <= 64
 	for i := range sp.Elements {
 		es := &sp.Elements[i]
 		c.elems[i] = elemCheck{typ: es.Type, req: es.Req, composite: es.Composite, min: es.Min, max: es.Max, spec: es}
+		if es.Codes != nil {
+			packed := make([]uint64, 0, len(es.Codes))
+			for _, code := range es.Codes {
+				k, ok := packCode([]byte(code))
+				if !ok {
+					packed = nil
+					break
+				}
+				packed = append(packed, k)
+			}
+			c.elems[i].codes = packed
+		}
 		if es.Req == M {
 			c.mandatory = append(c.mandatory, int32(i))
+			if i < 64 {
+				c.mandMask |= 1 << uint(i)
+			}
 		}
 	}
 	for _, nt := range sp.Notes {
@@ -76,6 +116,23 @@ func compileSegCheck(sp *SegmentSpec) *segCheck {
 			nc.slow = true
 		}
 		c.notes = append(c.notes, nc)
+	}
+	if len(c.notes) > 0 {
+		top := min(c.maxEl, 64) + 1
+		c.notesFor = make([][]int16, top+1)
+		for n := 0; n <= top; n++ {
+			var idx []int16
+			for k, nc := range c.notes {
+				low := 65
+				for _, e := range nc.nt.Elems {
+					low = min(low, e)
+				}
+				if nc.slow || nc.kind == Required || low <= n {
+					idx = append(idx, int16(k))
+				}
+			}
+			c.notesFor[n] = idx
+		}
 	}
 	return c
 }
@@ -109,6 +166,52 @@ func (c *segCheck) check(seg *Segment, trim bool, pos int, loop string, dst *[]*
 	if c == nil || c.none {
 		return
 	}
+	present, ok := c.scan(seg, trim)
+	if !ok {
+		present = c.report(seg, trim, pos, loop, dst)
+	}
+	if len(c.notes) > 0 {
+		for _, k := range c.notesFor[min(len(seg.seps), len(c.notesFor)-1)] {
+			if nc := &c.notes[k]; nc.violated(present) {
+				checkNote(nc.nt, present, seg, c.spec, pos, loop, dst)
+			}
+		}
+	}
+}
+
+// scan is the path for good segments: it returns the present elements and
+// whether every element check passed, leaving the telling to report.
+func (c *segCheck) scan(seg *Segment, trim bool) (present uint64, ok bool) {
+	raw, seps := seg.raw, seg.seps
+	n := len(seps)
+	if !c.fast || n > c.maxEl {
+		return 0, false
+	}
+	elems := c.elems[:min(n, len(c.elems))]
+	for i := range elems {
+		start := int(seps[i]) + 1
+		end := len(raw)
+		if i+1 < n {
+			end = int(seps[i+1])
+		}
+		v := raw[start:end]
+		if trim {
+			v = trimSpace(v)
+		}
+		if len(v) == 0 {
+			continue
+		}
+		present |= 1 << uint(i&63)
+		if ec := &elems[i]; !ec.composite && !ec.valid(v) {
+			return 0, false
+		}
+	}
+	return present, present&c.mandMask == c.mandMask
+}
+
+// report checks every element as checkElements does, appending problems to
+// dst, and returns the present elements.
+func (c *segCheck) report(seg *Segment, trim bool, pos int, loop string, dst *[]*Error) uint64 {
 	raw, seps := seg.raw, seg.seps
 	n := len(seps)
 	if n > c.maxEl {
@@ -153,11 +256,33 @@ func (c *segCheck) check(seg *Segment, trim bool, pos int, loop string, dst *[]*
 			addElemErr(dst, CodeMissingElement, seg, pos, loop, int(i)+1, c.elems[i].spec.Ref, nil, "")
 		}
 	}
-	for k := range c.notes {
-		if nc := &c.notes[k]; nc.violated(present) {
-			checkNote(nc.nt, present, seg, c.spec, pos, loop, dst)
+	return present
+}
+
+// valid reports whether value reports nothing for v.
+func (ec *elemCheck) valid(v []byte) bool {
+	switch ec.typ {
+	case AN, ID:
+		if len(v) < ec.min || (ec.max > 0 && len(v) > ec.max) {
+			return false
 		}
+		for _, b := range v {
+			if b < 0x20 || b == 0x7f {
+				return false
+			}
+		}
+		if ec.codes != nil {
+			k, _ := packCode(v)
+			for _, code := range ec.codes {
+				if k == code {
+					return true
+				}
+			}
+			return false
+		}
+		return ec.spec.Codes == nil || ec.value(v) == ""
 	}
+	return ec.value(v) == ""
 }
 
 // value returns the problem with one non-empty simple element value, as
@@ -174,6 +299,16 @@ func (ec *elemCheck) value(v []byte) Code {
 			if b < 0x20 || b == 0x7f {
 				return CodeInvalidCharacter
 			}
+		}
+		if ec.codes != nil {
+			if k, ok := packCode(v); ok {
+				for _, code := range ec.codes {
+					if k == code {
+						return ""
+					}
+				}
+			}
+			return CodeInvalidCode
 		}
 		if codes := ec.spec.Codes; codes != nil {
 			for _, code := range codes {

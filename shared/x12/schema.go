@@ -177,6 +177,8 @@ type compiledSet struct {
 type compiledLoop struct {
 	id      string
 	entries []compiledEntry
+	// mandatory lists the indexes of the M entries, ascending.
+	mandatory []int
 }
 
 type compiledEntry struct {
@@ -253,6 +255,9 @@ func (s *Schema) compileLoop(id string, entries []Entry, cs *compiledSet) (*comp
 		ce.key = keyString(ce.id)
 		cs.used[ce.key] = true
 		l.entries[i] = ce
+		if ce.req == M {
+			l.mandatory = append(l.mandatory, i)
+		}
 	}
 	return l, nil
 }

@@ -165,13 +165,14 @@ func validID(id []byte) bool {
 	return true
 }
 
-// key packs a segment ID of up to three bytes into an integer for fast
-// comparison in the layout walker. Invalid IDs map to 0.
+// key packs a segment ID of two or three bytes, and its length, into an
+// integer for fast comparison; distinct IDs get distinct keys. Other
+// lengths map to 0.
 func key(id []byte) uint32 {
 	if len(id) < 2 || len(id) > 3 {
 		return 0
 	}
-	k := uint32(id[0])<<16 | uint32(id[1])<<8
+	k := uint32(len(id))<<24 | uint32(id[0])<<16 | uint32(id[1])<<8
 	if len(id) == 3 {
 		k |= uint32(id[2])
 	}

@@ -275,7 +275,7 @@ type sink interface {
 	groupStart(gs Segment, implicit bool)
 	groupEnd(ge Segment, implicit bool)
 	setStart(st Segment)
-	setSegment(seg Segment)
+	setSegment(seg *Segment) // a view, valid only during the call
 	setEnd(se Segment, implicit bool)
 	loose(seg Segment, level level)
 	problem(e *Error)
@@ -329,13 +329,32 @@ func (st *structure) closeAll(at Segment) {
 	}
 }
 
-func (st *structure) feed(seg Segment) {
-	switch string(seg.ID()) {
-	case "ISA":
+// Keys of the envelope segment IDs, for feed's switch.
+var (
+	keyISA = keyString("ISA")
+	keyIEA = keyString("IEA")
+	keyGS  = keyString("GS")
+	keyGE  = keyString("GE")
+	keyST  = keyString("ST")
+	keySE  = keyString("SE")
+)
+
+func (st *structure) feed(p *Segment) {
+	if k := key(p.ID()); k != keyISA && k != keyIEA && k != keyGS && k != keyGE && k != keyST && k != keySE {
+		if st.inSt {
+			st.s.setSegment(p)
+			return
+		}
+		st.s.loose(*p, st.level())
+		return
+	}
+	seg := *p
+	switch key(seg.ID()) {
+	case keyISA:
 		st.closeAll(seg)
 		st.s.interchangeStart(seg, false)
 		st.inIx = true
-	case "IEA":
+	case keyIEA:
 		st.closeGroup(seg)
 		if !st.inIx {
 			st.s.loose(seg, levelFile)
@@ -343,7 +362,7 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.interchangeEnd(seg, false)
 		st.inIx = false
-	case "GS":
+	case keyGS:
 		st.closeGroup(seg)
 		if !st.inIx {
 			st.s.interchangeStart(seg, true)
@@ -351,7 +370,7 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.groupStart(seg, false)
 		st.inGrp = true
-	case "GE":
+	case keyGE:
 		st.closeSet(seg)
 		if !st.inGrp {
 			st.s.loose(seg, st.level())
@@ -359,7 +378,7 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.groupEnd(seg, false)
 		st.inGrp = false
-	case "ST":
+	case keyST:
 		st.closeSet(seg)
 		if !st.inGrp {
 			if !st.inIx {
@@ -371,19 +390,13 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.setStart(seg)
 		st.inSt = true
-	case "SE":
+	case keySE:
 		if !st.inSt {
 			st.s.loose(seg, st.level())
 			return
 		}
 		st.s.setEnd(seg, false)
 		st.inSt = false
-	default:
-		if st.inSt {
-			st.s.setSegment(seg)
-			return
-		}
-		st.s.loose(seg, st.level())
 	}
 }
 
@@ -391,10 +404,12 @@ func (st *structure) feed(seg Segment) {
 func drive(rd *Reader, s sink) error {
 	st := structure{s: s}
 	var ioErr error
+	var seg Segment
 	for {
-		seg, err := rd.Next()
+		var err error
+		seg, err = rd.Next()
 		if err == nil {
-			st.feed(seg)
+			st.feed(&seg)
 			continue
 		}
 		if err == io.EOF {
@@ -498,7 +513,7 @@ func (b *treeBuilder) setStart(st Segment) {
 	b.grp.Sets = append(b.grp.Sets, b.set)
 }
 
-func (b *treeBuilder) setSegment(seg Segment) { b.record(seg) }
+func (b *treeBuilder) setSegment(seg *Segment) { b.record(*seg) }
 
 func (b *treeBuilder) setEnd(se Segment, implicit bool) {
 	if implicit {
@@ -537,6 +552,7 @@ func (b *treeBuilder) finish() {
 
 // replay sends the document's structure to s as if it were being read.
 func (d *Document) replay(s sink) {
+	var seg Segment
 	for _, p := range d.Problems {
 		s.problem(p)
 	}
@@ -559,7 +575,8 @@ func (d *Document) replay(s sink) {
 				s.setStart(t.Segment(0))
 				from, to := t.bodyRange()
 				for i := from; i < to; i++ {
-					s.setSegment(t.Segment(i))
+					seg = t.Segment(i)
+					s.setSegment(&seg)
 				}
 				if se := t.SE(); se.IsZero() {
 					s.setEnd(t.end, true)

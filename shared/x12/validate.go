@@ -3,6 +3,7 @@ package x12
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -234,10 +235,10 @@ func (c *checker) setStart(st Segment) {
 	c.w.reset(c, cs)
 }
 
-func (c *checker) setSegment(seg Segment) {
+func (c *checker) setSegment(seg *Segment) {
 	c.count++
 	if c.cs != nil {
-		c.w.segment(&seg, c.count)
+		c.w.segment(seg, c.count)
 	}
 }
 
@@ -603,10 +604,49 @@ type ruleState struct {
 	last      int64
 	cur       hlNode
 	hasCur    bool
-	curMark   mark
+	curOffset int64 // where the current HL is, for hl-content errors
+	curOrd    int
+	curPos    int
 	curSeen   uint8
 	required  []uint32
 	reqIDs    []string
+	// levels caches, per HL03 value, what the structure and Requires say
+	// about it; emptied when the structure changes.
+	levels []levelInfo
+	spare  levelInfo // for a level too long to cache
+}
+
+// levelInfo is what the hierarchy rule knows about one HL03 value.
+type levelInfo struct {
+	lvl      [2]byte
+	n        uint8
+	known    bool     // the structure names the level
+	allowed  []string // parent levels the structure allows
+	reqIDs   []string // segments the level requires
+	required []uint32 // their keys
+}
+
+// level returns what the rule knows about HL03 value lvl.
+func (rs *ruleState) level(h *HierarchySpec, lvl []byte) *levelInfo {
+	if len(lvl) <= 2 {
+		for i := range rs.levels {
+			if li := &rs.levels[i]; int(li.n) == len(lvl) && string(li.lvl[:li.n]) == string(lvl) {
+				return li
+			}
+		}
+	}
+	li := levelInfo{reqIDs: h.Requires[string(lvl)]}
+	li.allowed, li.known = rs.structure[string(lvl)]
+	for _, id := range li.reqIDs {
+		li.required = append(li.required, keyString(id))
+	}
+	if len(lvl) > 2 {
+		rs.spare = li
+		return &rs.spare
+	}
+	li.n = uint8(copy(li.lvl[:], lvl))
+	rs.levels = append(rs.levels, li)
+	return &rs.levels[len(rs.levels)-1]
 }
 
 type hlNode struct {
@@ -641,7 +681,7 @@ func (w *walker) reset(c *checker, cs *compiledSet) {
 		r := &cs.rules[i]
 		old := &w.rules[i]
 		st := ruleState{rule: r, key: keyString(r.Segment), countOf: keyString(r.CountOf),
-			hl: old.hl[:0], required: old.required[:0]}
+			hl: old.hl[:0], levels: old.levels[:0]}
 		if r.Hierarchy != nil {
 			st.structKey = keyString(r.Hierarchy.StructureSegment)
 		}
@@ -651,9 +691,8 @@ func (w *walker) reset(c *checker, cs *compiledSet) {
 
 func (w *walker) push(l *compiledLoop) {
 	off := len(w.counts)
-	for range l.entries {
-		w.counts = append(w.counts, 0)
-	}
+	w.counts = slices.Grow(w.counts, len(l.entries))[:off+len(l.entries)]
+	clear(w.counts[off:])
 	w.stack = append(w.stack, frame{loop: l, off: off})
 }
 
@@ -665,9 +704,12 @@ func (w *walker) pop(at *Segment, pos int) {
 }
 
 func (w *walker) missing(f *frame, from, to int, at *Segment, pos int) {
-	for j := from; j < to; j++ {
+	for _, j := range f.loop.mandatory {
+		if j < from || j >= to {
+			continue
+		}
 		e := &f.loop.entries[j]
-		if e.req != M || w.counts[f.off+j] != 0 {
+		if w.counts[f.off+j] != 0 {
 			continue
 		}
 		err := newError(CodeMissingSegment, at)
@@ -829,6 +871,7 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		if rs.structure == nil {
 			rs.structure = h.Default
 		}
+		rs.levels = rs.levels[:0]
 		return
 	}
 	if k != rs.key {
@@ -875,10 +918,11 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		e.Ref, e.Detail = 734, "only the first HL may omit HL02"
 		*errs = append(*errs, e)
 	}
+	li := rs.level(h, lvl)
 	if rs.structure != nil && parentLevel != "?" && len(lvl) > 0 {
-		allowed, known := rs.structure[string(lvl)]
+		known := li.known
 		okParent := false
-		for _, a := range allowed {
+		for _, a := range li.allowed {
 			if a == parentLevel {
 				okParent = true
 			}
@@ -899,16 +943,21 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		rs.hl = append(rs.hl, node)
 	}
 	rs.cur, rs.hasCur = node, true
-	rs.curMark = mark{offset: seg.Offset, ordinal: seg.Ordinal, position: pos, id: rs.rule.Segment}
+	rs.curOffset, rs.curOrd, rs.curPos = seg.Offset, seg.Ordinal, pos
 	rs.curSeen = 0
-	rs.reqIDs = h.Requires[string(lvl)]
-	rs.required = rs.required[:0]
-	for _, id := range rs.reqIDs {
-		rs.required = append(rs.required, keyString(id))
-	}
+	rs.reqIDs, rs.required = li.reqIDs, li.required
 }
 
 func (rs *ruleState) lookup(id int64) *hlNode {
+	// a parent is usually one of the last few HLs
+	for i, stop := len(rs.hl)-1, max(0, len(rs.hl)-8); i >= stop; i-- {
+		switch n := &rs.hl[i]; {
+		case n.id == id:
+			return n
+		case n.id < id:
+			return nil
+		}
+	}
 	lo, hi := 0, len(rs.hl)
 	for lo < hi {
 		m := (lo + hi) / 2
@@ -931,7 +980,8 @@ func (w *walker) closeHL(rs *ruleState) {
 	}
 	for j, id := range rs.reqIDs {
 		if rs.curSeen&(1<<uint(j)) == 0 {
-			e := rs.curMark.err(CodeHLContent, 0)
+			cur := mark{offset: rs.curOffset, ordinal: rs.curOrd, position: rs.curPos, id: rs.rule.Segment}
+			e := cur.err(CodeHLContent, 0)
 			e.SegmentID = id
 			e.Value = ""
 			e.Detail = fmt.Sprintf("%s in HL level %s", id, rs.cur.levelString())
