@@ -34,7 +34,8 @@ type elemCheck struct {
 	spec      *ElementSpec
 	// codes packs the allowed values when every one is 1 to 7 bytes long,
 	// so a lookup compares integers; nil means use spec.Codes.
-	codes []uint64
+	codes    []uint64
+	hasCodes bool // spec.Codes is not nil
 }
 
 // packCode packs a value of 1 to 7 bytes and its length into an integer;
@@ -75,6 +76,7 @@ func compileSegCheck(sp *SegmentSpec) *segCheck {
 	for i := range sp.Elements {
 		es := &sp.Elements[i]
 		c.elems[i] = elemCheck{typ: es.Type, req: es.Req, composite: es.Composite, min: es.Min, max: es.Max, spec: es}
+		c.elems[i].hasCodes = es.Codes != nil
 		if es.Codes != nil {
 			packed := make([]uint64, 0, len(es.Codes))
 			for _, code := range es.Codes {
@@ -280,7 +282,7 @@ func (ec *elemCheck) valid(v []byte) bool {
 			}
 			return false
 		}
-		return ec.spec.Codes == nil || ec.value(v) == ""
+		return !ec.hasCodes || ec.value(v) == ""
 	}
 	return ec.value(v) == ""
 }

@@ -80,3 +80,10 @@ func sameChecks(t testing.TB, seg *Segment) {
 		}
 	}
 }
+
+func TestEnvelopeKeys(t *testing.T) {
+	for id, k := range map[string]uint32{"ISA": keyISA, "IEA": keyIEA, "GS": keyGS, "GE": keyGE, "ST": keyST, "SE": keySE} {
+		assert.Equal(t, keyString(id), k, id)
+	}
+	assert.NotEqual(t, keyString("HL"), key([]byte("HL\x00")), "keys carry the length")
+}

@@ -2,6 +2,7 @@ package x12
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -172,6 +173,21 @@ type compiledSet struct {
 	root  *compiledLoop
 	used  map[uint32]bool // every segment ID that appears in the set
 	rules []Rule
+	// ruleKeys holds every segment key a rule looks at and ruleIdx, at
+	// the same index, the rules that look at it, in rule order; the walker
+	// runs only those.
+	ruleKeys []uint32
+	ruleIdx  [][]int
+}
+
+// rulesFor returns the indexes of the rules that look at segments with key k.
+func (cs *compiledSet) rulesFor(k uint32) []int {
+	for i, rk := range cs.ruleKeys {
+		if rk == k {
+			return cs.ruleIdx[i]
+		}
+	}
+	return nil
 }
 
 type compiledLoop struct {
@@ -215,9 +231,28 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 			return nil, fmt.Errorf("x12: set %s: %w", set.ID, err)
 		}
 		cs.root = root
-		for _, r := range set.Rules {
+		for ri, r := range set.Rules {
 			if r.Kind == RuleHierarchy && r.Hierarchy == nil {
 				return nil, fmt.Errorf("x12: set %s: hierarchy rule without HierarchySpec", set.ID)
+			}
+			ids := []string{r.Segment, r.CountOf}
+			if h := r.Hierarchy; h != nil {
+				ids = append(ids, h.StructureSegment)
+				for _, req := range h.Requires {
+					ids = append(ids, req...)
+				}
+			}
+			for _, id := range ids {
+				k := keyString(id)
+				j := slices.Index(cs.ruleKeys, k)
+				if j < 0 {
+					j = len(cs.ruleKeys)
+					cs.ruleKeys = append(cs.ruleKeys, k)
+					cs.ruleIdx = append(cs.ruleIdx, nil)
+				}
+				if !slices.Contains(cs.ruleIdx[j], ri) {
+					cs.ruleIdx[j] = append(cs.ruleIdx[j], ri)
+				}
 			}
 		}
 		s.sets[set.ID] = cs

@@ -275,7 +275,7 @@ type sink interface {
 	groupStart(gs Segment, implicit bool)
 	groupEnd(ge Segment, implicit bool)
 	setStart(st Segment)
-	setSegment(seg *Segment) // a view, valid only during the call
+	setSegment(seg *Segment, k uint32) // a view, valid only during the call; k is key(seg.ID())
 	setEnd(se Segment, implicit bool)
 	loose(seg Segment, level level)
 	problem(e *Error)
@@ -330,19 +330,28 @@ func (st *structure) closeAll(at Segment) {
 }
 
 // Keys of the envelope segment IDs, for feed's switch.
-var (
-	keyISA = keyString("ISA")
-	keyIEA = keyString("IEA")
-	keyGS  = keyString("GS")
-	keyGE  = keyString("GE")
-	keyST  = keyString("ST")
-	keySE  = keyString("SE")
+const (
+	keyISA = 3<<24 | 'I'<<16 | 'S'<<8 | 'A'
+	keyIEA = 3<<24 | 'I'<<16 | 'E'<<8 | 'A'
+	keyGS  = 2<<24 | 'G'<<16 | 'S'<<8
+	keyGE  = 2<<24 | 'G'<<16 | 'E'<<8
+	keyST  = 2<<24 | 'S'<<16 | 'T'<<8
+	keySE  = 2<<24 | 'S'<<16 | 'E'<<8
 )
 
+// isEnvelopeKey reports whether k is the key of ISA, IEA, GS, GE, ST or SE.
+func isEnvelopeKey(k uint32) bool {
+	switch k {
+	case keyISA, keyIEA, keyGS, keyGE, keyST, keySE:
+		return true
+	}
+	return false
+}
+
 func (st *structure) feed(p *Segment) {
-	if k := key(p.ID()); k != keyISA && k != keyIEA && k != keyGS && k != keyGE && k != keyST && k != keySE {
+	if k := key(p.ID()); !isEnvelopeKey(k) {
 		if st.inSt {
-			st.s.setSegment(p)
+			st.s.setSegment(p, k)
 			return
 		}
 		st.s.loose(*p, st.level())
@@ -404,12 +413,10 @@ func (st *structure) feed(p *Segment) {
 func drive(rd *Reader, s sink) error {
 	st := structure{s: s}
 	var ioErr error
-	var seg Segment
 	for {
-		var err error
-		seg, err = rd.Next()
+		err := rd.advance()
 		if err == nil {
-			st.feed(&seg)
+			st.feed(&rd.cur)
 			continue
 		}
 		if err == io.EOF {
@@ -513,7 +520,7 @@ func (b *treeBuilder) setStart(st Segment) {
 	b.grp.Sets = append(b.grp.Sets, b.set)
 }
 
-func (b *treeBuilder) setSegment(seg *Segment) { b.record(*seg) }
+func (b *treeBuilder) setSegment(seg *Segment, _ uint32) { b.record(*seg) }
 
 func (b *treeBuilder) setEnd(se Segment, implicit bool) {
 	if implicit {
@@ -576,7 +583,7 @@ func (d *Document) replay(s sink) {
 				from, to := t.bodyRange()
 				for i := from; i < to; i++ {
 					seg = t.Segment(i)
-					s.setSegment(&seg)
+					s.setSegment(&seg, key(seg.ID()))
 				}
 				if se := t.SE(); se.IsZero() {
 					s.setEnd(t.end, true)

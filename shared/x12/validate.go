@@ -235,10 +235,10 @@ func (c *checker) setStart(st Segment) {
 	c.w.reset(c, cs)
 }
 
-func (c *checker) setSegment(seg *Segment) {
+func (c *checker) setSegment(seg *Segment, k uint32) {
 	c.count++
 	if c.cs != nil {
-		c.w.segment(seg, c.count)
+		c.w.segment(seg, k, c.count)
 	}
 }
 
@@ -618,33 +618,52 @@ type ruleState struct {
 
 // levelInfo is what the hierarchy rule knows about one HL03 value.
 type levelInfo struct {
-	lvl      [2]byte
-	n        uint8
+	key      uint32   // levelKey of the level
 	known    bool     // the structure names the level
+	parents  []uint32 // levelKey of each allowed parent level
 	allowed  []string // parent levels the structure allows
 	reqIDs   []string // segments the level requires
 	required []uint32 // their keys
 }
 
+// levelKey packs a level code of up to two bytes and its length into an
+// integer; longer codes get noLevel, which no packed code equals.
+func levelKey(b []byte) uint32 {
+	switch len(b) {
+	case 0:
+		return 0
+	case 1:
+		return 1<<16 | uint32(b[0])<<8
+	case 2:
+		return 2<<16 | uint32(b[0])<<8 | uint32(b[1])
+	}
+	return noLevel
+}
+
+const noLevel = 1<<32 - 1
+
 // level returns what the rule knows about HL03 value lvl.
 func (rs *ruleState) level(h *HierarchySpec, lvl []byte) *levelInfo {
-	if len(lvl) <= 2 {
+	k := levelKey(lvl)
+	if k != noLevel {
 		for i := range rs.levels {
-			if li := &rs.levels[i]; int(li.n) == len(lvl) && string(li.lvl[:li.n]) == string(lvl) {
+			if li := &rs.levels[i]; li.key == k {
 				return li
 			}
 		}
 	}
-	li := levelInfo{reqIDs: h.Requires[string(lvl)]}
+	li := levelInfo{key: k, reqIDs: h.Requires[string(lvl)]}
 	li.allowed, li.known = rs.structure[string(lvl)]
+	for _, a := range li.allowed {
+		li.parents = append(li.parents, levelKey([]byte(a)))
+	}
 	for _, id := range li.reqIDs {
 		li.required = append(li.required, keyString(id))
 	}
-	if len(lvl) > 2 {
+	if k == noLevel {
 		rs.spare = li
 		return &rs.spare
 	}
-	li.n = uint8(copy(li.lvl[:], lvl))
 	rs.levels = append(rs.levels, li)
 	return &rs.levels[len(rs.levels)-1]
 }
@@ -745,9 +764,10 @@ func (w *walker) find(k uint32) (int, int, bool) {
 	return 0, 0, false
 }
 
-func (w *walker) segment(seg *Segment, pos int) {
-	k := key(seg.ID())
-	w.applyRules(seg, k, pos)
+func (w *walker) segment(seg *Segment, k uint32, pos int) {
+	if idx := w.cs.rulesFor(k); idx != nil {
+		w.applyRules(idx, seg, k, pos)
+	}
 	d, i, ok := w.find(k)
 	if !ok {
 		w.unplaced(seg, k, pos)
@@ -824,8 +844,9 @@ func (m mark) err(code Code, elem int) *Error {
 	return e
 }
 
-func (w *walker) applyRules(seg *Segment, k uint32, pos int) {
-	for i := range w.rules {
+// applyRules runs the rules at indexes idx, those that look at key k.
+func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
+	for _, i := range idx {
 		rs := &w.rules[i]
 		r := rs.rule
 		switch r.Kind {
@@ -922,8 +943,9 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 	if rs.structure != nil && parentLevel != "?" && len(lvl) > 0 {
 		known := li.known
 		okParent := false
-		for _, a := range li.allowed {
-			if a == parentLevel {
+		pk := levelKey([]byte(parentLevel)) // at most two bytes: a copy of HL03
+		for _, a := range li.parents {
+			if a == pk {
 				okParent = true
 			}
 		}
