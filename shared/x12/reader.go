@@ -461,6 +461,7 @@ func (r *Reader) badISA(code Code, off int64, detail string) error {
 
 // skipJunk skips bytes that cannot be read as segments up to the next ISA.
 func (r *Reader) skipJunk() error {
+	r.ensure(40) // the copy of the junk does not depend on how the input arrives
 	off := r.base + int64(r.r)
 	value := clip(r.buf[r.r:min(r.w, r.r+40)])
 	r.skipToISA()

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 )
 
 // Document is a parsed X12 file: interchanges, functional groups and
@@ -62,9 +64,12 @@ type Transaction struct {
 }
 
 // source is the input and element index shared by a document's sets.
+// data starts at input offset base (0 for a whole document; a streamed set
+// holds only its own bytes).
 type source struct {
 	data []byte
 	seps []int32
+	base int64
 }
 
 // segRec locates one segment in the source.
@@ -82,9 +87,10 @@ func (t *Transaction) Len() int { return len(t.recs) }
 // Segment returns segment i (0 is the ST).
 func (t *Transaction) Segment(i int) Segment {
 	r := &t.recs[i]
-	end := r.off + int64(r.n)
+	start := r.off - t.src.base
+	end := start + int64(r.n)
 	return Segment{
-		raw:     t.src.data[r.off:end:end],
+		raw:     t.src.data[start:end:end],
 		seps:    t.src.seps[r.sep : r.sep+r.nsep : r.sep+r.nsep],
 		delims:  t.delims,
 		Offset:  r.off,
@@ -168,12 +174,53 @@ func (t *Transaction) Body() []Segment {
 
 // Parse reads all of r and parses it. The error is only for I/O; problems
 // in the data are in Document.Problems and in the Report from Validate.
+// When r can tell how much it holds (a regular file, bytes.Reader,
+// strings.Reader, bytes.Buffer) the input is read straight into one buffer
+// of that size, so its bytes are copied once.
 func Parse(r io.Reader) (*Document, error) {
-	data, err := io.ReadAll(r)
+	data, err := readInput(r)
 	if err != nil {
 		return nil, fmt.Errorf("x12: reading input: %w", err)
 	}
 	return ParseBytes(data), nil
+}
+
+// readInput reads r to the end, into a buffer of the size r announces when
+// it announces one.
+func readInput(r io.Reader) ([]byte, error) {
+	size := int64(-1)
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		size = int64(v.Len())
+	case interface {
+		Stat() (fs.FileInfo, error)
+		io.Seeker
+	}:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			if pos, err := v.Seek(0, io.SeekCurrent); err == nil && pos <= fi.Size() {
+				size = fi.Size() - pos
+			}
+		}
+	}
+	if size < 0 || size > math.MaxInt32 {
+		return io.ReadAll(r)
+	}
+	// one spare byte shows the end without a second buffer
+	buf := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) { // the input grew: read the rest as it comes
+			rest, err := io.ReadAll(r)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // ParseBytes parses data. The Document's segments alias data, which must

@@ -65,7 +65,15 @@ type checker struct {
 	gsCtl   string
 }
 
-func (c *checker) finish() *Report { return c.rep }
+// finish closes the report. Input with no segment and no problem at all
+// (nothing, or only whitespace) is reported as empty: there is no
+// interchange to accept.
+func (c *checker) finish() *Report {
+	if len(c.rep.Interchanges) == 0 && len(c.rep.Errors) == 0 {
+		c.rep.Errors = append(c.rep.Errors, &Error{Code: CodeEmpty, Severity: SeverityError, Offset: 0})
+	}
+	return c.rep
+}
 
 func (c *checker) problem(e *Error) {
 	c.rep.Errors = append(c.rep.Errors, e)
