@@ -1,6 +1,9 @@
 package x12
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // segCheck is a SegmentSpec compiled for the per-segment hot path of
 // validation: element rules packed small, the mandatory elements listed,
@@ -36,6 +39,9 @@ type elemCheck struct {
 	// so a lookup compares integers; nil means use spec.Codes.
 	codes    []uint64
 	hasCodes bool // spec.Codes is not nil
+	// plain marks a string element without a code list: only its length
+	// and its characters are checked.
+	plain bool
 }
 
 // packCode packs a value of 1 to 7 bytes and its length into an integer;
@@ -77,6 +83,11 @@ func compileSegCheck(sp *SegmentSpec) *segCheck {
 		es := &sp.Elements[i]
 		c.elems[i] = elemCheck{typ: es.Type, req: es.Req, composite: es.Composite, min: es.Min, max: es.Max, spec: es}
 		c.elems[i].hasCodes = es.Codes != nil
+		switch es.Type {
+		case DT, TM, R, N0, N2:
+		default:
+			c.elems[i].plain = es.Codes == nil
+		}
 		if es.Codes != nil {
 			packed := make([]uint64, 0, len(es.Codes))
 			for _, code := range es.Codes {
@@ -189,6 +200,9 @@ func (c *segCheck) scan(seg *Segment, trim bool) (present uint64, ok bool) {
 	if !c.fast || n > c.maxEl {
 		return 0, false
 	}
+	// one pass over the segment says whether any value can hold a control
+	// character; most segments have none, and then no value is scanned
+	ctl := hasControl(raw)
 	elems := c.elems[:min(n, len(c.elems))]
 	for i := range elems {
 		start := int(seps[i]) + 1
@@ -204,8 +218,16 @@ func (c *segCheck) scan(seg *Segment, trim bool) (present uint64, ok bool) {
 			continue
 		}
 		present |= 1 << uint(i&63)
-		if ec := &elems[i]; !ec.composite && !ec.valid(v) {
-			return 0, false
+		switch ec := &elems[i]; {
+		case ec.composite:
+		case ec.plain:
+			if len(v) < ec.min || (ec.max > 0 && len(v) > ec.max) || (ctl && hasControl(v)) {
+				return 0, false
+			}
+		default:
+			if !ec.valid(v) {
+				return 0, false
+			}
 		}
 	}
 	return present, present&c.mandMask == c.mandMask
@@ -259,6 +281,33 @@ func (c *segCheck) report(seg *Segment, trim bool, pos int, loop string, dst *[]
 		}
 	}
 	return present
+}
+
+const (
+	lo7x20 = 0x2020202020202020
+	x7f    = 0x7f7f7f7f7f7f7f7f
+	hi8    = 0x8080808080808080
+)
+
+// hasControl reports whether b holds a byte below 0x20 or 0x7f, the
+// characters no value may hold, eight bytes at a time: (x-0x20..)&^x&0x80..
+// is non-zero exactly when some byte of x is below 0x20, and the same test
+// on x^0x7f.. finds a 0x7f.
+func hasControl(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x ^ x7f
+		if ((x-lo7x20)&^x|(y-ones)&^y)&hi8 != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // valid reports whether value reports nothing for v.

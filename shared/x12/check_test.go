@@ -1,6 +1,7 @@
 package x12
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,18 @@ func TestEnvelopeKeys(t *testing.T) {
 		assert.Equal(t, keyString(id), k, id)
 	}
 	assert.NotEqual(t, keyString("HL"), key([]byte("HL\x00")), "keys carry the length")
+}
+
+func TestHasControl(t *testing.T) {
+	for i := 0; i < 256; i++ {
+		c := byte(i)
+		want := c < 0x20 || c == 0x7f
+		for _, at := range []int{0, 3, 7, 8, 12, 15, 16, 20} {
+			b := bytes.Repeat([]byte{'A'}, 21)
+			b[at] = c
+			assert.Equal(t, want, hasControl(b), "byte %#x at %d", c, at)
+			assert.Equal(t, want, hasControl(b[:at+1]), "byte %#x ending %d bytes", c, at+1)
+		}
+	}
+	assert.False(t, hasControl([]byte("\x80\xff\xfe~*> ISA")))
 }

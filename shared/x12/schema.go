@@ -195,6 +195,8 @@ type compiledLoop struct {
 	entries []compiledEntry
 	// mandatory lists the indexes of the M entries, ascending.
 	mandatory []int
+	// keys holds each entry's key, for a compact search.
+	keys []uint32
 }
 
 type compiledEntry struct {
@@ -290,6 +292,7 @@ func (s *Schema) compileLoop(id string, entries []Entry, cs *compiledSet) (*comp
 		ce.key = keyString(ce.id)
 		cs.used[ce.key] = true
 		l.entries[i] = ce
+		l.keys = append(l.keys, ce.key)
 		if ce.req == M {
 			l.mandatory = append(l.mandatory, i)
 		}

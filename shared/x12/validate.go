@@ -762,9 +762,9 @@ func (w *walker) find(k uint32) (int, int, bool) {
 		if start < 0 {
 			start = 0
 		}
-		entries := f.loop.entries
-		for i := start; i < len(entries); i++ {
-			if entries[i].key == k && (d == 0 || i > 0) {
+		keys := f.loop.keys
+		for i := start; i < len(keys); i++ {
+			if keys[i] == k && (d == 0 || i > 0) {
 				return d, i, true
 			}
 		}
@@ -929,17 +929,20 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 	lvl := seg.Element(3)
 	node := hlNode{id: id}
 	node.n = uint8(copy(node.level[:], lvl))
-	parentLevel := ""
+	// the parent's level (at most two bytes, a copy of its HL03) and
+	// whether the level check is skipped: unknown parent, or level "?"
+	var parent *hlNode
+	skipLevel := false
 	if p := seg.Element(2); len(p) > 0 {
 		pid, pok := atoi64(p)
-		parent := rs.lookup(pid)
+		parent = rs.lookup(pid)
 		if !pok || parent == nil {
 			e := markOf(seg, pos, 2).err(CodeHLParent, 2)
 			e.Ref = 734
 			*errs = append(*errs, e)
-			parentLevel = "?"
+			parent, skipLevel = nil, true
 		} else {
-			parentLevel = parent.levelString()
+			skipLevel = parent.n == 1 && parent.level[0] == '?'
 		}
 	} else if len(rs.hl) > 0 && rs.structure == nil {
 		// Without a structure only the first HL may be a root.
@@ -948,10 +951,13 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		*errs = append(*errs, e)
 	}
 	li := rs.level(h, lvl)
-	if rs.structure != nil && parentLevel != "?" && len(lvl) > 0 {
+	if rs.structure != nil && !skipLevel && len(lvl) > 0 {
 		known := li.known
 		okParent := false
-		pk := levelKey([]byte(parentLevel)) // at most two bytes: a copy of HL03
+		var pk uint32 // the root's
+		if parent != nil {
+			pk = levelKey(parent.level[:parent.n])
+		}
 		for _, a := range li.parents {
 			if a == pk {
 				okParent = true
@@ -960,10 +966,10 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		if !known || !okParent {
 			e := markOf(seg, pos, 3).err(CodeHLLevel, 3)
 			e.Ref = 735
-			if parentLevel == "" {
+			if parent == nil || parent.n == 0 {
 				e.Detail = fmt.Sprintf("%s at the root", lvl)
 			} else {
-				e.Detail = fmt.Sprintf("%s under %s", lvl, parentLevel)
+				e.Detail = fmt.Sprintf("%s under %s", lvl, parent.levelString())
 			}
 			*errs = append(*errs, e)
 		}
