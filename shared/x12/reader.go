@@ -309,7 +309,11 @@ func (r *Reader) emit(start, end int) bool {
 	if len(raw) >= 3 && raw[0] == 'I' && raw[1] == 'E' && raw[2] == 'A' && (len(raw) == 3 || raw[3] == es) {
 		r.inInterchange = false
 	}
-	r.cur = Segment{raw: raw, seps: r.seps, delims: r.d, Offset: r.base + int64(start), Ordinal: r.n}
+	// field by field: a composite literal is built on the stack and copied,
+	// and the copy stalls on the stores just made
+	c := &r.cur
+	c.raw, c.seps, c.delims = raw, r.seps, r.d
+	c.Offset, c.Ordinal = r.base+int64(start), r.n
 	return true
 }
 

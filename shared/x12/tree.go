@@ -396,7 +396,7 @@ func isEnvelopeKey(k uint32) bool {
 }
 
 func (st *structure) feed(p *Segment) {
-	if k := key(p.ID()); !isEnvelopeKey(k) {
+	if k := key(p.id()); !isEnvelopeKey(k) {
 		if st.inSt {
 			st.s.setSegment(p, k)
 			return

@@ -867,7 +867,7 @@ func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
 			}
 		case RuleHash:
 			if k == rs.countOf {
-				rs.sum.add(seg.Element(r.SumElement))
+				rs.sum.add(seg.elem(r.SumElement))
 			}
 			if k == rs.key {
 				rs.seen, rs.target = true, markOf(seg, pos, r.Element)
@@ -876,10 +876,10 @@ func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
 			if k != rs.key {
 				continue
 			}
-			q := seg.Element(r.QualifierElement)
+			q := seg.elem(r.QualifierElement)
 			for _, want := range r.Qualifiers {
 				if string(q) == want {
-					if v := seg.Element(r.Element); len(v) > 0 && !validSSCC(v) {
+					if v := seg.elem(r.Element); len(v) > 0 && !validSSCC(v) {
 						e := markOf(seg, pos, r.Element).err(CodeCheckDigit, r.Element)
 						e.Ref = 87
 						e.Detail = "SSCC-18"
@@ -896,7 +896,7 @@ func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
 func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 	h := rs.rule.Hierarchy
 	if k == rs.structKey {
-		rs.structure = h.Structures[string(seg.Element(h.StructureElement))]
+		rs.structure = h.Structures[string(seg.elem(h.StructureElement))]
 		if rs.structure == nil {
 			rs.structure = h.Default
 		}
@@ -915,7 +915,7 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 	}
 	w.closeHL(rs)
 	errs := &w.c.set.Errors
-	id, ok := atoi64(seg.Element(1))
+	id, ok := atoi64(seg.elem(1))
 	if !ok || id <= rs.last {
 		e := markOf(seg, pos, 1).err(CodeHLSequence, 1)
 		e.Ref = 628
@@ -926,14 +926,14 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		}
 		*errs = append(*errs, e)
 	}
-	lvl := seg.Element(3)
+	lvl := seg.elem(3)
 	node := hlNode{id: id}
 	node.n = uint8(copy(node.level[:], lvl))
 	// the parent's level (at most two bytes, a copy of its HL03) and
 	// whether the level check is skipped: unknown parent, or level "?"
 	var parent *hlNode
 	skipLevel := false
-	if p := seg.Element(2); len(p) > 0 {
+	if p := seg.elem(2); len(p) > 0 {
 		pid, pok := atoi64(p)
 		parent = rs.lookup(pid)
 		if !pok || parent == nil {
