@@ -98,6 +98,17 @@ func (t *Transaction) Segment(i int) Segment {
 	}
 }
 
+// segmentInto makes *s segment i, field by field (see Reader.emit).
+func (t *Transaction) segmentInto(i int, s *Segment) {
+	r := &t.recs[i]
+	start := r.off - t.src.base
+	end := start + int64(r.n)
+	s.raw = t.src.data[start:end:end]
+	s.seps = t.src.seps[r.sep : r.sep+r.nsep : r.sep+r.nsep]
+	s.delims = t.delims
+	s.Offset, s.Ordinal = r.off, int(r.ord)
+}
+
 // Segments returns views of all the set's segments in a new slice.
 func (t *Transaction) Segments() []Segment {
 	out := make([]Segment, len(t.recs))
@@ -516,7 +527,7 @@ func (b *treeBuilder) keep(s Segment) Segment {
 }
 
 // record adds a set segment as a compact record.
-func (b *treeBuilder) record(s Segment) {
+func (b *treeBuilder) record(s *Segment) {
 	a := len(b.arena)
 	b.arena = append(b.arena, s.seps...)
 	b.all = append(b.all, segRec{off: s.Offset, n: uint32(len(s.raw)), sep: uint32(a), nsep: uint32(len(s.seps)), ord: uint32(s.Ordinal)})
@@ -563,17 +574,17 @@ func (b *treeBuilder) groupEnd(ge Segment, implicit bool) {
 func (b *treeBuilder) setStart(st Segment) {
 	b.set = &Transaction{src: b.src, delims: st.delims}
 	b.start = len(b.all)
-	b.record(st)
+	b.record(&st)
 	b.grp.Sets = append(b.grp.Sets, b.set)
 }
 
-func (b *treeBuilder) setSegment(seg *Segment, _ uint32) { b.record(*seg) }
+func (b *treeBuilder) setSegment(seg *Segment, _ uint32) { b.record(seg) }
 
 func (b *treeBuilder) setEnd(se Segment, implicit bool) {
 	if implicit {
 		b.set.end = b.keep(se)
 	} else {
-		b.record(se)
+		b.record(&se)
 	}
 	b.ranges = append(b.ranges, setRange{b.set, b.start, len(b.all)})
 	b.set = nil
@@ -629,8 +640,8 @@ func (d *Document) replay(s sink) {
 				s.setStart(t.Segment(0))
 				from, to := t.bodyRange()
 				for i := from; i < to; i++ {
-					seg = t.Segment(i)
-					s.setSegment(&seg, key(seg.ID()))
+					t.segmentInto(i, &seg)
+					s.setSegment(&seg, key(seg.id()))
 				}
 				if se := t.SE(); se.IsZero() {
 					s.setEnd(t.end, true)
