@@ -59,6 +59,11 @@ test-race: tools ## every test under the race detector
 bench: tools ## run the benchmarks (figures go in the README's performance section)
 	AZURITE_BIN=$(AZURITE) go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
 
+.PHONY: bench-x12
+bench-x12: ## X12 benchmarks: shared/x12, then bench/x12compare (ratios to tmc/x12, whole-process MB/s and RSS)
+	go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./shared/x12/...
+	cd bench/x12compare && go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m .
+
 .PHONY: run
 run: postgres ## run the product locally on http://127.0.0.1:7071 (throwaway PostgreSQL, simulated partners)
 	@mkdir -p .run
