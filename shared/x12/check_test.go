@@ -2,9 +2,11 @@ package x12
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // checkElements is the plain reading of a SegmentSpec that segCheck
@@ -101,4 +103,14 @@ func TestHasControl(t *testing.T) {
 		}
 	}
 	assert.False(t, hasControl([]byte("\x80\xff\xfe~*> ISA")))
+}
+
+func TestAnIDWithANULIsNotTheIDBeforeIt(t *testing.T) {
+	data, err := os.ReadFile("testdata/850.edi")
+	require.NoError(t, err)
+	i := bytes.Index(data, []byte("N1*"))
+	require.Positive(t, i)
+	bad := append(append(append([]byte(nil), data[:i+2]...), 0), data[i+2:]...)
+	codes := codesOf(Validate(ParseBytes(bad)).All())
+	assert.Contains(t, codes, CodeUnrecognizedSegment, "N1\\x00 is not an N1")
 }
