@@ -622,6 +622,7 @@ type ruleState struct {
 	// about it; emptied when the structure changes.
 	levels []levelInfo
 	spare  levelInfo // for a level too long to cache
+	hit    int       // 1 + index in hl of the last parent found, 0 for none
 }
 
 // levelInfo is what the hierarchy rule knows about one HL03 value.
@@ -678,6 +679,7 @@ func (rs *ruleState) level(h *HierarchySpec, lvl []byte) *levelInfo {
 
 type hlNode struct {
 	id    int64
+	index int32 // in ruleState.hl
 	level [2]byte
 	n     uint8
 }
@@ -976,6 +978,7 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 	}
 	if ok && id > rs.last {
 		rs.last = id
+		node.index = int32(len(rs.hl))
 		rs.hl = append(rs.hl, node)
 	}
 	rs.cur, rs.hasCur = node, true
@@ -985,6 +988,18 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 }
 
 func (rs *ruleState) lookup(id int64) *hlNode {
+	// siblings name the same parent: try the last one found first
+	if i := rs.hit - 1; i >= 0 && rs.hl[i].id == id {
+		return &rs.hl[i]
+	}
+	n := rs.find(id)
+	if n != nil {
+		rs.hit = int(n.index) + 1
+	}
+	return n
+}
+
+func (rs *ruleState) find(id int64) *hlNode {
 	// a parent is usually one of the last few HLs
 	for i, stop := len(rs.hl)-1, max(0, len(rs.hl)-8); i >= stop; i-- {
 		switch n := &rs.hl[i]; {
