@@ -42,7 +42,19 @@ type elemCheck struct {
 	// plain marks a string element without a code list: only its length
 	// and its characters are checked.
 	plain bool
+	// fastKind says how scan checks a value itself; the rest go to valid.
+	fastKind uint8
 }
+
+// How scan checks a value without calling valid.
+const (
+	fastNone  uint8 = iota // call valid
+	fastSkip               // composite: not checked
+	fastPlain              // length and characters
+	fastCodes              // length, characters and a packed code list
+	fastInt                // N0, N2: digits and a leading minus
+	fastReal               // R: digits, one dot and a leading minus
+)
 
 // packCode packs a value of 1 to 7 bytes and its length into an integer;
 // ok is false for other lengths.
@@ -99,6 +111,19 @@ func compileSegCheck(sp *SegmentSpec) *segCheck {
 				packed = append(packed, k)
 			}
 			c.elems[i].codes = packed
+		}
+		ec := &c.elems[i]
+		switch {
+		case ec.composite:
+			ec.fastKind = fastSkip
+		case ec.plain:
+			ec.fastKind = fastPlain
+		case (es.Type == AN || es.Type == ID) && ec.codes != nil:
+			ec.fastKind = fastCodes
+		case es.Type == N0 || es.Type == N2:
+			ec.fastKind = fastInt
+		case es.Type == R:
+			ec.fastKind = fastReal
 		}
 		if es.Req == M {
 			c.mandatory = append(c.mandatory, int32(i))
@@ -218,10 +243,43 @@ func (c *segCheck) scan(seg *Segment, trim bool) (present uint64, ok bool) {
 			continue
 		}
 		present |= 1 << uint(i&63)
-		switch ec := &elems[i]; {
-		case ec.composite:
-		case ec.plain:
+		ec := &elems[i]
+		switch ec.fastKind {
+		case fastSkip:
+		case fastPlain:
 			if len(v) < ec.min || (ec.max > 0 && len(v) > ec.max) || (ctl && hasControl(v)) {
+				return 0, false
+			}
+		case fastCodes:
+			if len(v) < ec.min || (ec.max > 0 && len(v) > ec.max) || (ctl && hasControl(v)) {
+				return 0, false
+			}
+			k, _ := packCode(v)
+			found := false
+			for _, code := range ec.codes {
+				if k == code {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return 0, false
+			}
+		case fastInt, fastReal:
+			// digits, a minus first, and for R one dot; the length counts digits
+			digits, dots := 0, 0
+			for j, b := range v {
+				switch {
+				case b-'0' <= 9:
+					digits++
+				case b == '.' && ec.fastKind == fastReal:
+					dots++
+				case b == '-' && j == 0:
+				default:
+					return 0, false
+				}
+			}
+			if digits == 0 || dots > 1 || digits < ec.min || (ec.max > 0 && digits > ec.max) {
 				return 0, false
 			}
 		default:
