@@ -598,25 +598,29 @@ type walker struct {
 }
 
 type ruleState struct {
-	rule    *Rule
-	key     uint32
-	countOf uint32
-	n       int64
-	sum     decAcc
-	seen    bool
-	target  mark
-	// hierarchy
+	// what every segment the rule looks at needs comes first, in one
+	// cache line
+	kind      RuleKind
+	hasCur    bool
+	curSeen   uint8
+	key       uint32
+	countOf   uint32
 	structKey uint32
+	required  []uint32
+	rule      *Rule
+	n         int64
+
+	sum    decAcc
+	seen   bool
+	target mark
+	// hierarchy
 	structure map[string][]string
 	hl        []hlNode
 	last      int64
 	cur       hlNode
-	hasCur    bool
 	curOffset int64 // where the current HL is, for hl-content errors
 	curOrd    int
 	curPos    int
-	curSeen   uint8
-	required  []uint32
 	reqIDs    []string
 	// levels caches, per HL03 value, what the structure and Requires say
 	// about it; emptied when the structure changes.
@@ -709,7 +713,7 @@ func (w *walker) reset(c *checker, cs *compiledSet) {
 	for i := range cs.rules {
 		r := &cs.rules[i]
 		old := &w.rules[i]
-		st := ruleState{rule: r, key: keyString(r.Segment), countOf: keyString(r.CountOf),
+		st := ruleState{rule: r, kind: r.Kind, key: keyString(r.Segment), countOf: keyString(r.CountOf),
 			hl: old.hl[:0], levels: old.levels[:0]}
 		if r.Hierarchy != nil {
 			st.structKey = keyString(r.Hierarchy.StructureSegment)
@@ -858,26 +862,26 @@ func (m mark) err(code Code, elem int) *Error {
 func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
 	for _, i := range idx {
 		rs := &w.rules[i]
-		r := rs.rule
-		switch r.Kind {
+		switch rs.kind {
 		case RuleCount:
 			if k == rs.countOf {
 				rs.n++
 			}
 			if k == rs.key {
-				rs.seen, rs.target = true, markOf(seg, pos, r.Element)
+				rs.seen, rs.target = true, markOf(seg, pos, rs.rule.Element)
 			}
 		case RuleHash:
 			if k == rs.countOf {
-				rs.sum.add(seg.elem(r.SumElement))
+				rs.sum.add(seg.elem(rs.rule.SumElement))
 			}
 			if k == rs.key {
-				rs.seen, rs.target = true, markOf(seg, pos, r.Element)
+				rs.seen, rs.target = true, markOf(seg, pos, rs.rule.Element)
 			}
 		case RuleCheckDigit:
 			if k != rs.key {
 				continue
 			}
+			r := rs.rule
 			q := seg.elem(r.QualifierElement)
 			for _, want := range r.Qualifiers {
 				if string(q) == want {
@@ -896,16 +900,7 @@ func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
 }
 
 func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
-	h := rs.rule.Hierarchy
-	if k == rs.structKey {
-		rs.structure = h.Structures[string(seg.elem(h.StructureElement))]
-		if rs.structure == nil {
-			rs.structure = h.Default
-		}
-		rs.levels = rs.levels[:0]
-		return
-	}
-	if k != rs.key {
+	if k != rs.key && k != rs.structKey {
 		if rs.hasCur {
 			for j, rk := range rs.required {
 				if rk == k {
@@ -913,6 +908,15 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 				}
 			}
 		}
+		return
+	}
+	h := rs.rule.Hierarchy
+	if k == rs.structKey {
+		rs.structure = h.Structures[string(seg.elem(h.StructureElement))]
+		if rs.structure == nil {
+			rs.structure = h.Default
+		}
+		rs.levels = rs.levels[:0]
 		return
 	}
 	w.closeHL(rs)
