@@ -197,6 +197,55 @@ type compiledLoop struct {
 	mandatory []int
 	// keys holds each entry's key, for a compact search.
 	keys []uint32
+	// index maps a key to the positions of the entries with it (bit i for
+	// entry i), in an open-addressed table of 2^bits slots; nil when the
+	// loop has more than 64 entries.
+	index []loopSlot
+	bits  uint
+}
+
+type loopSlot struct {
+	key  uint32 // 0: empty
+	mask uint64
+}
+
+// buildIndex fills index from keys.
+func (l *compiledLoop) buildIndex() {
+	if len(l.keys) > 64 {
+		return
+	}
+	l.bits = 1
+	for 1<<l.bits < 2*len(l.keys) {
+		l.bits++
+	}
+	l.index = make([]loopSlot, 1<<l.bits)
+	for i, k := range l.keys {
+		if k == 0 {
+			continue
+		}
+		for h := l.slot(k); ; h = (h + 1) & (len(l.index) - 1) {
+			if s := &l.index[h]; s.key == 0 || s.key == k {
+				s.key = k
+				s.mask |= 1 << uint(i)
+				break
+			}
+		}
+	}
+}
+
+func (l *compiledLoop) slot(k uint32) int { return int((k * 0x9E3779B1) >> (32 - l.bits)) }
+
+// positions returns the mask of the entries with key k.
+func (l *compiledLoop) positions(k uint32) uint64 {
+	for h := l.slot(k); ; h = (h + 1) & (len(l.index) - 1) {
+		s := &l.index[h]
+		if s.key == k {
+			return s.mask
+		}
+		if s.key == 0 {
+			return 0
+		}
+	}
 }
 
 type compiledEntry struct {
@@ -297,6 +346,7 @@ func (s *Schema) compileLoop(id string, entries []Entry, cs *compiledSet) (*comp
 			l.mandatory = append(l.mandatory, i)
 		}
 	}
+	l.buildIndex()
 	return l, nil
 }
 

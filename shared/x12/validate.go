@@ -3,6 +3,7 @@ package x12
 import (
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -767,6 +768,15 @@ func (w *walker) find(k uint32) (int, int, bool) {
 		start := f.pos
 		if start < 0 {
 			start = 0
+		}
+		if l := f.loop; l.index != nil {
+			if d > 0 && start == 0 {
+				start = 1 // a loop is re-entered by its first segment only from outside
+			}
+			if m := l.positions(k) >> uint(start); m != 0 {
+				return d, start + bits.TrailingZeros64(m), true
+			}
+			continue
 		}
 		keys := f.loop.keys
 		for i := start; i < len(keys); i++ {
