@@ -209,6 +209,17 @@ type loopSlot struct {
 	mask uint64
 }
 
+// setRules gives every entry, in l and its loops, the rules for its key.
+func (l *compiledLoop) setRules(cs *compiledSet) {
+	for i := range l.entries {
+		e := &l.entries[i]
+		e.rules = cs.rulesFor(e.key)
+		if e.loop != nil {
+			e.loop.setRules(cs)
+		}
+	}
+}
+
 // buildIndex fills index from keys.
 func (l *compiledLoop) buildIndex() {
 	if len(l.keys) > 64 {
@@ -254,8 +265,10 @@ type compiledEntry struct {
 	seg  *SegmentSpec
 	chk  *segCheck
 	loop *compiledLoop
-	req  Req
-	max  int
+	// rules are the set's rules that look at key (compiledSet.rulesFor)
+	rules []int
+	req   Req
+	max   int
 }
 
 // NewSchema compiles set layouts against the segment dictionary. Every
@@ -306,6 +319,7 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 				}
 			}
 		}
+		cs.root.setRules(cs)
 		s.sets[set.ID] = cs
 		s.funcIDs[set.FunctionalID] = true
 	}

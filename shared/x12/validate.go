@@ -789,13 +789,17 @@ func (w *walker) find(k uint32) (int, int, bool) {
 }
 
 func (w *walker) segment(seg *Segment, k uint32, pos int) {
-	if idx := w.cs.rulesFor(k); idx != nil {
-		w.applyRules(idx, seg, k, pos)
-	}
+	// rules first, then the layout: their problems are listed in that order
 	d, i, ok := w.find(k)
 	if !ok {
+		if idx := w.cs.rulesFor(k); idx != nil {
+			w.applyRules(idx, seg, k, pos)
+		}
 		w.unplaced(seg, k, pos)
 		return
+	}
+	if idx := w.stack[d].loop.entries[i].rules; idx != nil {
+		w.applyRules(idx, seg, k, pos)
 	}
 	for len(w.stack)-1 > d {
 		w.pop(seg, pos)
