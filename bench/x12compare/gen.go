@@ -53,15 +53,10 @@ func Write(w io.Writer, kind Kind, size int) (int64, error) {
 			"240111", "1405", "U", "00401", "000000001", "0", "P", ">"),
 		x12.NewSeg("GS", fid, "POPSOCKETS", "RETAILERX", "20240111", "1405", "1", "X", "004010"),
 	}
-	written := 0 // what the segments take, terminators included
 	put := func(segs ...x12.Seg) error {
 		for _, s := range segs {
 			if err := xw.Write(s); err != nil {
 				return err
-			}
-			written += len(s.ID) + 1
-			for _, e := range s.Elements {
-				written += 1 + len(e)
 			}
 		}
 		return nil
@@ -70,7 +65,7 @@ func Write(w io.Writer, kind Kind, size int) (int64, error) {
 		return cw.n, err
 	}
 	n := 0
-	for ; written < size; n++ {
+	for ; cw.n < int64(size); n++ {
 		var body []x12.Seg
 		switch kind {
 		case ASN856:
@@ -92,6 +87,9 @@ func Write(w io.Writer, kind Kind, size int) (int64, error) {
 			return cw.n, err
 		}
 		if err := put(x12.NewSeg("SE", strconv.Itoa(len(body)+2), ctl)); err != nil {
+			return cw.n, err
+		}
+		if err := xw.Flush(); err != nil { // so that cw.n counts the set
 			return cw.n, err
 		}
 	}
