@@ -355,6 +355,21 @@ func atoi(b []byte) (int, bool) {
 }
 
 func atoi64(b []byte) (int64, bool) {
+	// the common case, digits without padding, in a form that inlines
+	if n := len(b); n > 0 && n <= 18 && b[0] != ' ' && b[n-1] != ' ' {
+		var v int64
+		for _, c := range b {
+			if c-'0' > 9 {
+				return 0, false
+			}
+			v = v*10 + int64(c-'0')
+		}
+		return v, true
+	}
+	return atoi64Padded(b)
+}
+
+func atoi64Padded(b []byte) (int64, bool) {
 	b = trimSpace(b)
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
@@ -626,6 +641,7 @@ type ruleState struct {
 	// levels caches, per HL03 value, what the structure and Requires say
 	// about it; emptied when the structure changes.
 	levels []levelInfo
+	letter [26]uint8 // 1 + index in levels of the one-letter levels, 0 for none
 	spare  levelInfo // for a level too long to cache
 	hit    int       // 1 + index in hl of the last parent found, 0 for none
 }
@@ -658,6 +674,11 @@ const noLevel = 1<<32 - 1
 
 // level returns what the rule knows about HL03 value lvl.
 func (rs *ruleState) level(h *HierarchySpec, lvl []byte) *levelInfo {
+	if len(lvl) == 1 && lvl[0]-'A' < 26 {
+		if j := rs.letter[lvl[0]-'A']; j > 0 {
+			return &rs.levels[j-1]
+		}
+	}
 	k := levelKey(lvl)
 	if k != noLevel {
 		for i := range rs.levels {
@@ -679,6 +700,9 @@ func (rs *ruleState) level(h *HierarchySpec, lvl []byte) *levelInfo {
 		return &rs.spare
 	}
 	rs.levels = append(rs.levels, li)
+	if len(lvl) == 1 && lvl[0]-'A' < 26 && len(rs.levels) < 256 {
+		rs.letter[lvl[0]-'A'] = uint8(len(rs.levels))
+	}
 	return &rs.levels[len(rs.levels)-1]
 }
 
@@ -931,6 +955,7 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 			rs.structure = h.Default
 		}
 		rs.levels = rs.levels[:0]
+		rs.letter = [26]uint8{}
 		return
 	}
 	w.closeHL(rs)
