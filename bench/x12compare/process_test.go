@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 )
@@ -41,7 +40,12 @@ func edi(b *testing.B) string {
 			return
 		}
 		ediBin = filepath.Join(workDir, "edi")
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		// the go command on PATH (the Makefile puts the toolchain first)
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			workErr = fmt.Errorf("finding the go command: %w", err)
+			return
+		}
 		out, err := exec.Command(goBin, "build", "-o", ediBin, "./cmd/edi").CombinedOutput()
 		if err != nil {
 			workErr = fmt.Errorf("building cmd/edi: %v\n%s", err, out)
