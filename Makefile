@@ -28,7 +28,7 @@ TEST_TIMEOUT := 20m
 
 .PHONY: help
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: tools
 tools: $(AZURITE) $(BICEP_PARSER) postgres ## install what the tests need (Azurite, PostgreSQL server binaries, the Bicep parser)
@@ -56,8 +56,9 @@ test-race: tools ## every test under the race detector
 	AZURITE_BIN=$(AZURITE) go test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 .PHONY: bench
-bench: tools ## run the benchmarks, the durable webhook one included (figures go in the README's performance section)
-	AZURITE_BIN=$(AZURITE) go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
+bench: tools ## every benchmark: the durable webhook one and the X12 comparison included (figures go in the README's performance section)
+	AZURITE_BIN=$(AZURITE) go test -run '^$$' -bench . -benchmem -count=1 -timeout 40m $(PKGS)
+	cd bench/x12compare && go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m .
 
 # The webhook benchmark alone (bench/webhook): on one durable PostgreSQL, in
 # one run, pgbench's one-row INSERT rate, the minimal receiver and the
@@ -69,6 +70,11 @@ bench: tools ## run the benchmarks, the durable webhook one included (figures go
 .PHONY: bench-webhook
 bench-webhook: postgres ## the durable webhook benchmark alone: pgbench, minimal receiver, product
 	go test -run '^$$' -bench '^BenchmarkWebhookDurable$$' -benchtime=1x -count=1 -timeout 20m ./bench/webhook $(if $(BENCH_ARGS),-args $(BENCH_ARGS))
+
+.PHONY: bench-x12
+bench-x12: ## X12 benchmarks: shared/x12, then bench/x12compare (ratios to tmc/x12, whole-process MB/s and RSS)
+	go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./shared/x12/...
+	cd bench/x12compare && go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m .
 
 .PHONY: run
 run: postgres ## run the product locally on http://127.0.0.1:7071 (throwaway PostgreSQL, simulated partners)

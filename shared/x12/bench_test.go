@@ -245,3 +245,24 @@ func BenchmarkBuild856(b *testing.B) {
 	}
 	b.SetBytes(int64(out.Len()))
 }
+
+// BenchmarkElementChecks times the compiled element checks of one good
+// segment of each kind the 856 is made of.
+func BenchmarkElementChecks(b *testing.B) {
+	s := DefaultSchema()
+	for _, txt := range []string{"HL*123*122*I", "LIN**UP*810012345670*VN*PS-0", "SN1**12*EA**12*EA", "MAN*GM*00008100123400012345"} {
+		r := NewBytesReader([]byte(isaStar + txt + "~"))
+		r.Next()
+		seg, _ := r.Next()
+		chk := s.checks[seg.IDString()]
+		b.Run(seg.IDString(), func(b *testing.B) {
+			var errs []*Error
+			for range b.N {
+				chk.check(&seg, false, 3, "HL", &errs)
+			}
+			if len(errs) > 0 {
+				b.Fatal(errs[0])
+			}
+		})
+	}
+}

@@ -1,5 +1,7 @@
 package x12
 
+import "sync"
+
 // The 004010 segment dictionary used by the built-in layouts. Elements are
 // described for the segments the retail sets use; segments described by
 // name only accept any elements.
@@ -77,6 +79,8 @@ var isaSpec = seg("ISA", "Interchange Control Header",
 	el(0, "Usage Indicator", M, ID, 1, 1, "P", "T", "I"),
 	el(0, "Component Element Separator", M, AN, 1, 1),
 )
+
+var isaCheck = sync.OnceValue(func() *segCheck { return compileSegCheck(isaSpec) })
 
 var dictionary = []*SegmentSpec{
 	// Envelopes.

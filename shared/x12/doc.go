@@ -24,7 +24,12 @@
 //     segments are views valid until the next call (Segment.Clone keeps
 //     one). ParseBytes builds an interchange/group/set tree whose segments
 //     alias the input. Validator.ValidateReader validates a stream without
-//     building the tree.
+//     building the tree, ValidateOutline also keeps the envelopes, and
+//     EachSet hands over one transaction set at a time; their memory
+//     depends on the envelopes and the problems, not on the input's size.
+//     Streaming and tree validation report the same problems.
+//   - Input with no segment at all is an error (CodeEmpty): there is no
+//     interchange to accept.
 //   - Layouts are data (SetSpec tables of segments, loops, elements, code
 //     lists and Rules); a new transaction set is a new table. The 856
 //     hierarchy (HL01 increasing, HL02 naming an earlier HL, levels allowed

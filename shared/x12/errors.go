@@ -18,6 +18,7 @@ const (
 	CodeNonCanonicalISA   Code = "isa-noncanonical"   // notice: ISA is not the fixed 106-byte layout
 	CodeMissingTerminator Code = "missing-terminator" // notice: input ends without a segment terminator
 	CodeSegmentTooLong    Code = "segment-too-long"   // no terminator within the reader's limit
+	CodeEmpty             Code = "empty"              // the input holds no segment at all
 )
 
 // Envelope structure problems.
@@ -130,6 +131,7 @@ var messages = map[Code]string{
 	CodeNonCanonicalISA:     "non-canonical ISA",
 	CodeMissingTerminator:   "missing segment terminator at end of input",
 	CodeSegmentTooLong:      "segment too long",
+	CodeEmpty:               "no ISA segment",
 	CodeOutsideInterchange:  "segment outside an interchange",
 	CodeOutsideGroup:        "segment outside a functional group",
 	CodeOutsideSet:          "segment outside a transaction set",
@@ -227,6 +229,8 @@ func (e *Error) Place() string {
 	// A missing segment is reported where it was expected; its ID is in Detail.
 	missing := e.Code == CodeMissingSegment || e.Code == CodeHLContent
 	switch {
+	case e.Code == CodeEmpty:
+		b.WriteString("empty file")
 	case e.SegmentID != "" && e.Segment > 0 && !missing:
 		fmt.Fprintf(&b, "segment %d (%s)", e.Segment, e.SegmentID)
 	case e.SegmentID != "" && !missing:

@@ -109,8 +109,10 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("tree and stream disagree: %v vs %v", a, b)
 			}
 		}
+		// the streaming outline and set reader see what the tree sees
+		sameAsTree(t, data)
 		var out bytes.Buffer
-		if _, err := BuildAcks(context.Background(), &out, rep, AckOptions{Numbers: &Sequence{}, Time: fixedTime}); err == nil && rep.Valid() {
+		if _, err := BuildAcks(context.Background(), &out, rep, AckOptions{Numbers: &Sequence{}, Time: fixedTime}); err == nil && rep.Valid() && out.Len() > 0 {
 			if ack := Validate(ParseBytes(out.Bytes())); !ack.Valid() {
 				t.Fatalf("997 for a valid file is invalid: %v", ack.All())
 			}
@@ -120,6 +122,18 @@ func FuzzValidate(f *testing.F) {
 				for _, s := range g.Sets {
 					_, _ = Typed(s)
 				}
+			}
+		}
+		// the compiled element checks report what the plain reading of the
+		// specs reports, for every segment read
+		rd := NewBytesReader(data)
+		for {
+			seg, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err == nil {
+				sameChecks(t, &seg)
 			}
 		}
 		_, _ = doc.WriteTo(io.Discard)

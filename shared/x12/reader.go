@@ -53,6 +53,7 @@ type Reader struct {
 	discard       bool // skip to the next terminator before reading on
 
 	seps    []int32
+	cur     Segment // the segment advance read
 	n       int
 	notices []*Error
 	dropped int
@@ -90,6 +91,14 @@ func (r *Reader) InputOffset() int64 { return r.base + int64(r.r) }
 // Next returns the next segment, io.EOF at the end, a recoverable *Error,
 // or an I/O error.
 func (r *Reader) Next() (Segment, error) {
+	if err := r.advance(); err != nil {
+		return Segment{}, err
+	}
+	return r.cur, nil
+}
+
+// advance reads the next segment into r.cur; it returns what Next does.
+func (r *Reader) advance() error {
 	if r.discard {
 		r.skipToTerminator()
 	}
@@ -101,29 +110,29 @@ func (r *Reader) Next() (Segment, error) {
 		if r.r >= r.w || isGap(r.buf[r.r]) {
 			if !r.skipSpace() {
 				if r.ioErr != nil {
-					return Segment{}, fmt.Errorf("x12: reading input: %w", r.ioErr)
+					return fmt.Errorf("x12: reading input: %w", r.ioErr)
 				}
-				return Segment{}, io.EOF
+				return io.EOF
 			}
 		}
 		if r.buf[r.r] == 'I' && r.atISA() {
 			return r.readISA()
 		}
 		if !r.haveDelims || (!r.inInterchange && !r.looksLikeSegment()) {
-			return Segment{}, r.skipJunk()
+			return r.skipJunk()
 		}
 		// fast path: the whole segment is in the buffer
 		if i := bytes.IndexByte(r.buf[r.r:r.w], r.d.Segment); i >= 0 && i <= r.maxSegment() {
 			start := r.r
 			r.r = start + i + 1
-			if seg, ok := r.emit(start, start+i); ok {
-				return seg, nil
+			if r.emit(start, start+i) {
+				return nil
 			}
 			continue
 		}
-		seg, ok, err := r.readSegment()
+		ok, err := r.readSegment()
 		if err != nil || ok {
-			return seg, err
+			return err
 		}
 		// an empty segment (two terminators in a row): skip it
 	}
@@ -239,17 +248,17 @@ func (r *Reader) looksLikeSegment() bool {
 }
 
 // readSegment reads up to the next terminator. ok is false for an empty segment.
-func (r *Reader) readSegment() (seg Segment, ok bool, err error) {
+func (r *Reader) readSegment() (ok bool, err error) {
 	term := r.d.Segment
 	i := bytes.IndexByte(r.buf[r.r:r.w], term)
 	for i < 0 {
 		scanned := r.w - r.r
 		if scanned >= r.maxSegment() {
-			return Segment{}, false, r.tooLong()
+			return false, r.tooLong()
 		}
 		if !r.fill() {
 			if r.ioErr != nil {
-				return Segment{}, false, fmt.Errorf("x12: reading input: %w", r.ioErr)
+				return false, fmt.Errorf("x12: reading input: %w", r.ioErr)
 			}
 			return r.finishAtEOF()
 		}
@@ -260,27 +269,28 @@ func (r *Reader) readSegment() (seg Segment, ok bool, err error) {
 	if i > r.maxSegment() {
 		err := r.tooLongError()
 		r.r += i + 1
-		return Segment{}, false, err
+		return false, err
 	}
 	start := r.r
 	r.r = start + i + 1
-	seg, ok = r.emit(start, start+i)
-	return seg, ok, nil
+	return r.emit(start, start+i), nil
 }
 
 // finishAtEOF returns the unterminated rest of the input as a segment.
-func (r *Reader) finishAtEOF() (Segment, bool, error) {
+func (r *Reader) finishAtEOF() (bool, error) {
 	start := r.r
 	r.r = r.w
-	seg, ok := r.emit(start, r.w)
+	ok := r.emit(start, r.w)
 	if ok {
-		e := newError(CodeMissingTerminator, &seg)
+		e := newError(CodeMissingTerminator, &r.cur)
 		r.notice(e)
 	}
-	return seg, ok, nil
+	return ok, nil
 }
 
-func (r *Reader) emit(start, end int) (Segment, bool) {
+// emit makes buf[start:end], less trailing whitespace, the current
+// segment; it reports false when nothing is left.
+func (r *Reader) emit(start, end int) bool {
 	for end > start {
 		switch r.buf[end-1] {
 		case ' ', '\r', '\n', '\t':
@@ -290,7 +300,7 @@ func (r *Reader) emit(start, end int) (Segment, bool) {
 		break
 	}
 	if end == start {
-		return Segment{}, false
+		return false
 	}
 	raw := r.buf[start:end:end]
 	es := r.d.Element
@@ -299,7 +309,12 @@ func (r *Reader) emit(start, end int) (Segment, bool) {
 	if len(raw) >= 3 && raw[0] == 'I' && raw[1] == 'E' && raw[2] == 'A' && (len(raw) == 3 || raw[3] == es) {
 		r.inInterchange = false
 	}
-	return Segment{raw: raw, seps: r.seps, delims: r.d, Offset: r.base + int64(start), Ordinal: r.n}, true
+	// field by field: a composite literal is built on the stack and copied,
+	// and the copy stalls on the stores just made
+	c := &r.cur
+	c.raw, c.seps, c.delims = raw, r.seps, r.d
+	c.Offset, c.Ordinal = r.base+int64(start), r.n
+	return true
 }
 
 const (
@@ -357,7 +372,7 @@ func (r *Reader) skipToTerminator() {
 }
 
 // readISA reads an interchange header and takes the delimiters from it.
-func (r *Reader) readISA() (Segment, error) {
+func (r *Reader) readISA() error {
 	r.ensure(isaScanLimit)
 	start := r.r
 	off := r.base + int64(start)
@@ -392,7 +407,7 @@ func (r *Reader) readISA() (Segment, error) {
 			}
 		}
 		if count < 16 || k+1 >= len(b) {
-			return Segment{}, r.badISA(CodeISAInvalid, off, fmt.Sprintf("found %d of 16 elements", count))
+			return r.badISA(CodeISAInvalid, off, fmt.Sprintf("found %d of 16 elements", count))
 		}
 		isaEnd = k + 2
 	}
@@ -401,7 +416,7 @@ func (r *Reader) readISA() (Segment, error) {
 		t++
 	}
 	if t >= len(b) {
-		return Segment{}, r.badISA(CodeISAInvalid, off, "no segment terminator after ISA16")
+		return r.badISA(CodeISAInvalid, off, "no segment terminator after ISA16")
 	}
 	term := b[t]
 	if term == '\r' && t+1 < len(b) && b[t+1] == '\n' {
@@ -421,7 +436,7 @@ func (r *Reader) readISA() (Segment, error) {
 		d.Repetition = rep[0]
 	}
 	if err := d.Validate(); err != nil {
-		return Segment{}, r.badISA(CodeBadDelimiters, off, err.Error())
+		return r.badISA(CodeBadDelimiters, off, err.Error())
 	}
 	seg.delims = d
 	r.n++
@@ -434,7 +449,8 @@ func (r *Reader) readISA() (Segment, error) {
 	r.haveDelims = true
 	r.inInterchange = true
 	r.r = start + t + 1
-	return seg, nil
+	r.cur = seg
+	return nil
 }
 
 // badISA reports an unreadable ISA and arranges to resume at the next one.
@@ -449,6 +465,7 @@ func (r *Reader) badISA(code Code, off int64, detail string) error {
 
 // skipJunk skips bytes that cannot be read as segments up to the next ISA.
 func (r *Reader) skipJunk() error {
+	r.ensure(40) // the copy of the junk does not depend on how the input arrives
 	off := r.base + int64(r.r)
 	value := clip(r.buf[r.r:min(r.w, r.r+40)])
 	r.skipToISA()

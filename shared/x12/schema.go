@@ -2,6 +2,7 @@ package x12
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -155,6 +156,7 @@ type SetSpec struct {
 // Schema is a compiled set of layouts and a segment dictionary.
 type Schema struct {
 	segments map[string]*SegmentSpec
+	checks   map[string]*segCheck // segments compiled for validation
 	sets     map[string]*compiledSet
 	funcIDs  map[string]bool
 }
@@ -171,20 +173,102 @@ type compiledSet struct {
 	root  *compiledLoop
 	used  map[uint32]bool // every segment ID that appears in the set
 	rules []Rule
+	// ruleKeys holds every segment key a rule looks at and ruleIdx, at
+	// the same index, the rules that look at it, in rule order; the walker
+	// runs only those.
+	ruleKeys []uint32
+	ruleIdx  [][]int
+}
+
+// rulesFor returns the indexes of the rules that look at segments with key k.
+func (cs *compiledSet) rulesFor(k uint32) []int {
+	for i, rk := range cs.ruleKeys {
+		if rk == k {
+			return cs.ruleIdx[i]
+		}
+	}
+	return nil
 }
 
 type compiledLoop struct {
 	id      string
 	entries []compiledEntry
+	// mandatory lists the indexes of the M entries, ascending.
+	mandatory []int
+	// keys holds each entry's key, for a compact search.
+	keys []uint32
+	// index maps a key to the positions of the entries with it (bit i for
+	// entry i), in an open-addressed table of 2^bits slots; nil when the
+	// loop has more than 64 entries.
+	index []loopSlot
+	bits  uint
+}
+
+type loopSlot struct {
+	key  uint32 // 0: empty
+	mask uint64
+}
+
+// setRules gives every entry, in l and its loops, the rules for its key.
+func (l *compiledLoop) setRules(cs *compiledSet) {
+	for i := range l.entries {
+		e := &l.entries[i]
+		e.rules = cs.rulesFor(e.key)
+		if e.loop != nil {
+			e.loop.setRules(cs)
+		}
+	}
+}
+
+// buildIndex fills index from keys.
+func (l *compiledLoop) buildIndex() {
+	if len(l.keys) > 64 {
+		return
+	}
+	l.bits = 1
+	for 1<<l.bits < 2*len(l.keys) {
+		l.bits++
+	}
+	l.index = make([]loopSlot, 1<<l.bits)
+	for i, k := range l.keys {
+		if k == 0 {
+			continue
+		}
+		for h := l.slot(k); ; h = (h + 1) & (len(l.index) - 1) {
+			if s := &l.index[h]; s.key == 0 || s.key == k {
+				s.key = k
+				s.mask |= 1 << uint(i)
+				break
+			}
+		}
+	}
+}
+
+func (l *compiledLoop) slot(k uint32) int { return int((k * 0x9E3779B1) >> (32 - l.bits)) }
+
+// positions returns the mask of the entries with key k.
+func (l *compiledLoop) positions(k uint32) uint64 {
+	for h := l.slot(k); ; h = (h + 1) & (len(l.index) - 1) {
+		s := &l.index[h]
+		if s.key == k {
+			return s.mask
+		}
+		if s.key == 0 {
+			return 0
+		}
+	}
 }
 
 type compiledEntry struct {
 	key  uint32 // segment ID, or the loop's first segment ID
 	id   string
 	seg  *SegmentSpec
+	chk  *segCheck
 	loop *compiledLoop
-	req  Req
-	max  int
+	// rules are the set's rules that look at key (compiledSet.rulesFor)
+	rules []int
+	req   Req
+	max   int
 }
 
 // NewSchema compiles set layouts against the segment dictionary. Every
@@ -200,6 +284,10 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 		}
 		s.segments[sp.ID] = sp
 	}
+	s.checks = make(map[string]*segCheck, len(s.segments))
+	for id, sp := range s.segments {
+		s.checks[id] = compileSegCheck(sp)
+	}
 	for _, set := range cfg.Sets {
 		cs := &compiledSet{spec: set, used: map[uint32]bool{}, rules: set.Rules}
 		root, err := s.compileLoop("", set.Entries, cs)
@@ -207,11 +295,31 @@ func NewSchema(cfg SchemaConfig) (*Schema, error) {
 			return nil, fmt.Errorf("x12: set %s: %w", set.ID, err)
 		}
 		cs.root = root
-		for _, r := range set.Rules {
+		for ri, r := range set.Rules {
 			if r.Kind == RuleHierarchy && r.Hierarchy == nil {
 				return nil, fmt.Errorf("x12: set %s: hierarchy rule without HierarchySpec", set.ID)
 			}
+			ids := []string{r.Segment, r.CountOf}
+			if h := r.Hierarchy; h != nil {
+				ids = append(ids, h.StructureSegment)
+				for _, req := range h.Requires {
+					ids = append(ids, req...)
+				}
+			}
+			for _, id := range ids {
+				k := keyString(id)
+				j := slices.Index(cs.ruleKeys, k)
+				if j < 0 {
+					j = len(cs.ruleKeys)
+					cs.ruleKeys = append(cs.ruleKeys, k)
+					cs.ruleIdx = append(cs.ruleIdx, nil)
+				}
+				if !slices.Contains(cs.ruleIdx[j], ri) {
+					cs.ruleIdx[j] = append(cs.ruleIdx[j], ri)
+				}
+			}
 		}
+		cs.root.setRules(cs)
 		s.sets[set.ID] = cs
 		s.funcIDs[set.FunctionalID] = true
 	}
@@ -239,6 +347,7 @@ func (s *Schema) compileLoop(id string, entries []Entry, cs *compiledSet) (*comp
 				return nil, fmt.Errorf("segment %s is not in the dictionary", e.Seg)
 			}
 			ce.seg = sp
+			ce.chk = s.checks[e.Seg]
 			ce.id = e.Seg
 		default:
 			return nil, fmt.Errorf("empty entry %d in loop %q", i, id)
@@ -246,7 +355,12 @@ func (s *Schema) compileLoop(id string, entries []Entry, cs *compiledSet) (*comp
 		ce.key = keyString(ce.id)
 		cs.used[ce.key] = true
 		l.entries[i] = ce
+		l.keys = append(l.keys, ce.key)
+		if ce.req == M {
+			l.mandatory = append(l.mandatory, i)
+		}
 	}
+	l.buildIndex()
 	return l, nil
 }
 

@@ -34,6 +34,28 @@ func (s Segment) ID() []byte {
 	return s.raw[:s.seps[0]]
 }
 
+// id is ID for the hot paths: a pointer receiver, so that no copy of the
+// segment is made to call it.
+func (s *Segment) id() []byte {
+	if len(s.seps) == 0 {
+		return s.raw
+	}
+	return s.raw[:s.seps[0]]
+}
+
+// elem is Element(i) for i >= 1, with a pointer receiver (see id).
+func (s *Segment) elem(i int) []byte {
+	if i <= 0 || i > len(s.seps) {
+		return nil
+	}
+	start := int(s.seps[i-1]) + 1
+	end := len(s.raw)
+	if i < len(s.seps) {
+		end = int(s.seps[i])
+	}
+	return s.raw[start:end]
+}
+
 // Is reports whether the segment's ID is id. It does not allocate.
 func (s Segment) Is(id string) bool { return string(s.ID()) == id }
 
@@ -165,13 +187,14 @@ func validID(id []byte) bool {
 	return true
 }
 
-// key packs a segment ID of up to three bytes into an integer for fast
-// comparison in the layout walker. Invalid IDs map to 0.
+// key packs a segment ID of two or three bytes, and its length, into an
+// integer for fast comparison; distinct IDs get distinct keys. Other
+// lengths map to 0.
 func key(id []byte) uint32 {
 	if len(id) < 2 || len(id) > 3 {
 		return 0
 	}
-	k := uint32(id[0])<<16 | uint32(id[1])<<8
+	k := uint32(len(id))<<24 | uint32(id[0])<<16 | uint32(id[1])<<8
 	if len(id) == 3 {
 		k |= uint32(id[2])
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 )
 
 // Document is a parsed X12 file: interchanges, functional groups and
@@ -62,9 +64,12 @@ type Transaction struct {
 }
 
 // source is the input and element index shared by a document's sets.
+// data starts at input offset base (0 for a whole document; a streamed set
+// holds only its own bytes).
 type source struct {
 	data []byte
 	seps []int32
+	base int64
 }
 
 // segRec locates one segment in the source.
@@ -82,14 +87,26 @@ func (t *Transaction) Len() int { return len(t.recs) }
 // Segment returns segment i (0 is the ST).
 func (t *Transaction) Segment(i int) Segment {
 	r := &t.recs[i]
-	end := r.off + int64(r.n)
+	start := r.off - t.src.base
+	end := start + int64(r.n)
 	return Segment{
-		raw:     t.src.data[r.off:end:end],
+		raw:     t.src.data[start:end:end],
 		seps:    t.src.seps[r.sep : r.sep+r.nsep : r.sep+r.nsep],
 		delims:  t.delims,
 		Offset:  r.off,
 		Ordinal: int(r.ord),
 	}
+}
+
+// segmentInto makes *s segment i, field by field (see Reader.emit).
+func (t *Transaction) segmentInto(i int, s *Segment) {
+	r := &t.recs[i]
+	start := r.off - t.src.base
+	end := start + int64(r.n)
+	s.raw = t.src.data[start:end:end]
+	s.seps = t.src.seps[r.sep : r.sep+r.nsep : r.sep+r.nsep]
+	s.delims = t.delims
+	s.Offset, s.Ordinal = r.off, int(r.ord)
 }
 
 // Segments returns views of all the set's segments in a new slice.
@@ -168,12 +185,53 @@ func (t *Transaction) Body() []Segment {
 
 // Parse reads all of r and parses it. The error is only for I/O; problems
 // in the data are in Document.Problems and in the Report from Validate.
+// When r can tell how much it holds (a regular file, bytes.Reader,
+// strings.Reader, bytes.Buffer) the input is read straight into one buffer
+// of that size, so its bytes are copied once.
 func Parse(r io.Reader) (*Document, error) {
-	data, err := io.ReadAll(r)
+	data, err := readInput(r)
 	if err != nil {
 		return nil, fmt.Errorf("x12: reading input: %w", err)
 	}
 	return ParseBytes(data), nil
+}
+
+// readInput reads r to the end, into a buffer of the size r announces when
+// it announces one.
+func readInput(r io.Reader) ([]byte, error) {
+	size := int64(-1)
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		size = int64(v.Len())
+	case interface {
+		Stat() (fs.FileInfo, error)
+		io.Seeker
+	}:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			if pos, err := v.Seek(0, io.SeekCurrent); err == nil && pos <= fi.Size() {
+				size = fi.Size() - pos
+			}
+		}
+	}
+	if size < 0 || size > math.MaxInt32 {
+		return io.ReadAll(r)
+	}
+	// one spare byte shows the end without a second buffer
+	buf := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) { // the input grew: read the rest as it comes
+			rest, err := io.ReadAll(r)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // ParseBytes parses data. The Document's segments alias data, which must
@@ -275,7 +333,7 @@ type sink interface {
 	groupStart(gs Segment, implicit bool)
 	groupEnd(ge Segment, implicit bool)
 	setStart(st Segment)
-	setSegment(seg Segment)
+	setSegment(seg *Segment, k uint32) // a view, valid only during the call; k is key(seg.ID())
 	setEnd(se Segment, implicit bool)
 	loose(seg Segment, level level)
 	problem(e *Error)
@@ -329,13 +387,41 @@ func (st *structure) closeAll(at Segment) {
 	}
 }
 
-func (st *structure) feed(seg Segment) {
-	switch string(seg.ID()) {
-	case "ISA":
+// Keys of the envelope segment IDs, for feed's switch.
+const (
+	keyISA = 3<<24 | 'I'<<16 | 'S'<<8 | 'A'
+	keyIEA = 3<<24 | 'I'<<16 | 'E'<<8 | 'A'
+	keyGS  = 2<<24 | 'G'<<16 | 'S'<<8
+	keyGE  = 2<<24 | 'G'<<16 | 'E'<<8
+	keyST  = 2<<24 | 'S'<<16 | 'T'<<8
+	keySE  = 2<<24 | 'S'<<16 | 'E'<<8
+)
+
+// isEnvelopeKey reports whether k is the key of ISA, IEA, GS, GE, ST or SE.
+func isEnvelopeKey(k uint32) bool {
+	switch k {
+	case keyISA, keyIEA, keyGS, keyGE, keyST, keySE:
+		return true
+	}
+	return false
+}
+
+func (st *structure) feed(p *Segment) {
+	if k := key(p.id()); !isEnvelopeKey(k) {
+		if st.inSt {
+			st.s.setSegment(p, k)
+			return
+		}
+		st.s.loose(*p, st.level())
+		return
+	}
+	seg := *p
+	switch key(seg.ID()) {
+	case keyISA:
 		st.closeAll(seg)
 		st.s.interchangeStart(seg, false)
 		st.inIx = true
-	case "IEA":
+	case keyIEA:
 		st.closeGroup(seg)
 		if !st.inIx {
 			st.s.loose(seg, levelFile)
@@ -343,7 +429,7 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.interchangeEnd(seg, false)
 		st.inIx = false
-	case "GS":
+	case keyGS:
 		st.closeGroup(seg)
 		if !st.inIx {
 			st.s.interchangeStart(seg, true)
@@ -351,7 +437,7 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.groupStart(seg, false)
 		st.inGrp = true
-	case "GE":
+	case keyGE:
 		st.closeSet(seg)
 		if !st.inGrp {
 			st.s.loose(seg, st.level())
@@ -359,7 +445,7 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.groupEnd(seg, false)
 		st.inGrp = false
-	case "ST":
+	case keyST:
 		st.closeSet(seg)
 		if !st.inGrp {
 			if !st.inIx {
@@ -371,19 +457,13 @@ func (st *structure) feed(seg Segment) {
 		}
 		st.s.setStart(seg)
 		st.inSt = true
-	case "SE":
+	case keySE:
 		if !st.inSt {
 			st.s.loose(seg, st.level())
 			return
 		}
 		st.s.setEnd(seg, false)
 		st.inSt = false
-	default:
-		if st.inSt {
-			st.s.setSegment(seg)
-			return
-		}
-		st.s.loose(seg, st.level())
 	}
 }
 
@@ -392,9 +472,9 @@ func drive(rd *Reader, s sink) error {
 	st := structure{s: s}
 	var ioErr error
 	for {
-		seg, err := rd.Next()
+		err := rd.advance()
 		if err == nil {
-			st.feed(seg)
+			st.feed(&rd.cur)
 			continue
 		}
 		if err == io.EOF {
@@ -447,7 +527,7 @@ func (b *treeBuilder) keep(s Segment) Segment {
 }
 
 // record adds a set segment as a compact record.
-func (b *treeBuilder) record(s Segment) {
+func (b *treeBuilder) record(s *Segment) {
 	a := len(b.arena)
 	b.arena = append(b.arena, s.seps...)
 	b.all = append(b.all, segRec{off: s.Offset, n: uint32(len(s.raw)), sep: uint32(a), nsep: uint32(len(s.seps)), ord: uint32(s.Ordinal)})
@@ -494,17 +574,17 @@ func (b *treeBuilder) groupEnd(ge Segment, implicit bool) {
 func (b *treeBuilder) setStart(st Segment) {
 	b.set = &Transaction{src: b.src, delims: st.delims}
 	b.start = len(b.all)
-	b.record(st)
+	b.record(&st)
 	b.grp.Sets = append(b.grp.Sets, b.set)
 }
 
-func (b *treeBuilder) setSegment(seg Segment) { b.record(seg) }
+func (b *treeBuilder) setSegment(seg *Segment, _ uint32) { b.record(seg) }
 
 func (b *treeBuilder) setEnd(se Segment, implicit bool) {
 	if implicit {
 		b.set.end = b.keep(se)
 	} else {
-		b.record(se)
+		b.record(&se)
 	}
 	b.ranges = append(b.ranges, setRange{b.set, b.start, len(b.all)})
 	b.set = nil
@@ -537,6 +617,7 @@ func (b *treeBuilder) finish() {
 
 // replay sends the document's structure to s as if it were being read.
 func (d *Document) replay(s sink) {
+	var seg Segment
 	for _, p := range d.Problems {
 		s.problem(p)
 	}
@@ -559,7 +640,8 @@ func (d *Document) replay(s sink) {
 				s.setStart(t.Segment(0))
 				from, to := t.bodyRange()
 				for i := from; i < to; i++ {
-					s.setSegment(t.Segment(i))
+					t.segmentInto(i, &seg)
+					s.setSegment(&seg, key(seg.id()))
 				}
 				if se := t.SE(); se.IsZero() {
 					s.setEnd(t.end, true)

@@ -3,6 +3,8 @@ package x12
 import (
 	"fmt"
 	"io"
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -64,7 +66,15 @@ type checker struct {
 	gsCtl   string
 }
 
-func (c *checker) finish() *Report { return c.rep }
+// finish closes the report. Input with no segment and no problem at all
+// (nothing, or only whitespace) is reported as empty: there is no
+// interchange to accept.
+func (c *checker) finish() *Report {
+	if len(c.rep.Interchanges) == 0 && len(c.rep.Errors) == 0 {
+		c.rep.Errors = append(c.rep.Errors, &Error{Code: CodeEmpty, Severity: SeverityError, Offset: 0})
+	}
+	return c.rep
+}
 
 func (c *checker) problem(e *Error) {
 	c.rep.Errors = append(c.rep.Errors, e)
@@ -92,7 +102,7 @@ func (c *checker) interchangeStart(isa Segment, implicit bool) {
 	ix.AckRequested = isa.Trimmed(14) == "1"
 	ix.Usage = isa.Trimmed(15)
 	ix.Delimiters = isa.delims
-	checkElements(&isa, isaSpec, true, 0, "", &ix.Errors)
+	isaCheck().check(&isa, true, 0, "", &ix.Errors)
 	if ix.Version < "00402" && isa.Trimmed(11) != "U" && isa.Trimmed(11) != "" {
 		e := newError(CodeInvalidCode, &isa)
 		e.Element, e.Value, e.Detail = 11, isa.String(11), "ISA11 is U before version 00402"
@@ -119,7 +129,7 @@ func (c *checker) interchangeEnd(iea Segment, implicit bool) {
 		}
 		return
 	}
-	checkElements(&iea, c.spec("IEA"), false, 0, "", &ix.Errors)
+	c.spec("IEA").check(&iea, false, 0, "", &ix.Errors)
 	if n, ok := atoi(iea.Element(1)); ok && n != c.nGroups {
 		e := newError(CodeIEACount, &iea)
 		e.Element, e.Value, e.Detail = 1, iea.String(1), fmt.Sprintf("IEA01 %d, groups %d", n, c.nGroups)
@@ -152,7 +162,7 @@ func (c *checker) groupStart(gs Segment, implicit bool) {
 	g.Control = gs.Trimmed(6)
 	g.Version = gs.String(8)
 	c.gsCtl = g.Control
-	checkElements(&gs, c.spec("GS"), false, 0, "", &g.Errors)
+	c.spec("GS").check(&gs, false, 0, "", &g.Errors)
 	if !c.schema.funcIDs[g.FunctionalID] && !c.envOnly {
 		e := newError(CodeGroupNotSupported, &gs)
 		e.Element, e.Value = 1, g.FunctionalID
@@ -185,7 +195,7 @@ func (c *checker) groupEnd(ge Segment, implicit bool) {
 		}
 		return
 	}
-	checkElements(&ge, c.spec("GE"), false, 0, "", &g.Errors)
+	c.spec("GE").check(&ge, false, 0, "", &g.Errors)
 	if n, ok := atoi(ge.Element(1)); ok {
 		g.Included = n
 		if n != len(g.Sets) {
@@ -207,7 +217,7 @@ func (c *checker) setStart(st Segment) {
 	c.set = s
 	c.count = 1
 	c.cs = nil
-	checkElements(&st, c.spec("ST"), false, 1, "", &s.Errors)
+	c.spec("ST").check(&st, false, 1, "", &s.Errors)
 	if c.stSeen[s.Control] {
 		e := newError(CodeDuplicateST, &st)
 		e.Element, e.Value, e.Position = 2, s.Control, 1
@@ -234,10 +244,10 @@ func (c *checker) setStart(st Segment) {
 	c.w.reset(c, cs)
 }
 
-func (c *checker) setSegment(seg Segment) {
+func (c *checker) setSegment(seg *Segment, k uint32) {
 	c.count++
 	if c.cs != nil {
-		c.w.segment(&seg, c.count)
+		c.w.segment(seg, k, c.count)
 	}
 }
 
@@ -257,7 +267,7 @@ func (c *checker) setEnd(se Segment, implicit bool) {
 	if implicit {
 		s.Errors = append(s.Errors, missingTrailer(CodeMissingSE, &se))
 	} else {
-		checkElements(&se, c.spec("SE"), false, c.count, "", &s.Errors)
+		c.spec("SE").check(&se, false, c.count, "", &s.Errors)
 		if n, ok := atoi(se.Element(1)); ok && n != c.count {
 			e := newError(CodeSECount, &se)
 			e.Element, e.Value, e.Position = 1, se.String(1), c.count
@@ -278,7 +288,7 @@ func (c *checker) loose(seg Segment, l level) {
 	id := seg.ID()
 	if string(id) == "TA1" && l != levelFile && c.ix != nil {
 		c.ix.TA1++
-		checkElements(&seg, c.spec("TA1"), false, 0, "", &c.ix.Errors)
+		c.spec("TA1").check(&seg, false, 0, "", &c.ix.Errors)
 		if l == levelGroup {
 			c.ix.Errors = append(c.ix.Errors, newError(CodeTA1Placement, &seg))
 		}
@@ -314,7 +324,7 @@ func missingTrailer(code Code, at *Segment) *Error {
 	return e
 }
 
-func (c *checker) spec(id string) *SegmentSpec { return c.schema.segments[id] }
+func (c *checker) spec(id string) *segCheck { return c.schema.checks[id] }
 
 // sameControl compares control numbers ignoring padding: surrounding
 // spaces, and leading zeros when both are numeric.
@@ -345,6 +355,21 @@ func atoi(b []byte) (int, bool) {
 }
 
 func atoi64(b []byte) (int64, bool) {
+	// the common case, digits without padding, in a form that inlines
+	if n := len(b); n > 0 && n <= 18 && b[0] != ' ' && b[n-1] != ' ' {
+		var v int64
+		for _, c := range b {
+			if c-'0' > 9 {
+				return 0, false
+			}
+			v = v*10 + int64(c-'0')
+		}
+		return v, true
+	}
+	return atoi64Padded(b)
+}
+
+func atoi64Padded(b []byte) (int64, bool) {
 	b = trimSpace(b)
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
@@ -357,54 +382,6 @@ func atoi64(b []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
-}
-
-// checkElements validates seg's elements against sp and appends problems
-// to dst. pos and loop locate the segment for the 997. trim compares
-// trimmed values (ISA).
-func checkElements(seg *Segment, sp *SegmentSpec, trim bool, pos int, loop string, dst *[]*Error) {
-	if sp == nil || (len(sp.Elements) == 0 && sp.MaxElements == 0) {
-		return
-	}
-	n := seg.Len()
-	maxEl := sp.MaxElements
-	if maxEl == 0 {
-		maxEl = len(sp.Elements)
-	}
-	if n > maxEl {
-		for i := maxEl + 1; i <= n; i++ {
-			if len(seg.Element(i)) > 0 {
-				addElemErr(dst, CodeTooManyElements, seg, pos, loop, i, 0, seg.Element(i), "")
-				break
-			}
-		}
-	}
-	var present uint64
-	for i := range sp.Elements {
-		es := &sp.Elements[i]
-		v := seg.Element(i + 1)
-		if trim {
-			v = trimSpace(v)
-		}
-		if len(v) == 0 {
-			if es.Req == M {
-				addElemErr(dst, CodeMissingElement, seg, pos, loop, i+1, es.Ref, nil, "")
-			}
-			continue
-		}
-		if i < 64 {
-			present |= 1 << uint(i)
-		}
-		if es.Composite {
-			continue
-		}
-		if code := checkValue(es, v); code != "" {
-			addElemErr(dst, code, seg, pos, loop, i+1, es.Ref, v, "")
-		}
-	}
-	for _, nt := range sp.Notes {
-		checkNote(nt, present, seg, sp, pos, loop, dst)
-	}
 }
 
 func has(present uint64, e int) bool { return e >= 1 && e <= 64 && present&(1<<uint(e-1)) != 0 }
@@ -637,28 +614,101 @@ type walker struct {
 }
 
 type ruleState struct {
-	rule    *Rule
-	key     uint32
-	countOf uint32
-	n       int64
-	sum     decAcc
-	seen    bool
-	target  mark
-	// hierarchy
+	// what every segment the rule looks at needs comes first, in one
+	// cache line
+	kind      RuleKind
+	hasCur    bool
+	curSeen   uint8
+	key       uint32
+	countOf   uint32
 	structKey uint32
+	required  []uint32
+	rule      *Rule
+	n         int64
+
+	sum    decAcc
+	seen   bool
+	target mark
+	// hierarchy
 	structure map[string][]string
 	hl        []hlNode
 	last      int64
 	cur       hlNode
-	hasCur    bool
-	curMark   mark
-	curSeen   uint8
-	required  []uint32
+	curOffset int64 // where the current HL is, for hl-content errors
+	curOrd    int
+	curPos    int
 	reqIDs    []string
+	// levels caches, per HL03 value, what the structure and Requires say
+	// about it; emptied when the structure changes.
+	levels []levelInfo
+	letter [26]uint8 // 1 + index in levels of the one-letter levels, 0 for none
+	spare  levelInfo // for a level too long to cache
+	hit    int       // 1 + index in hl of the last parent found, 0 for none
+}
+
+// levelInfo is what the hierarchy rule knows about one HL03 value.
+type levelInfo struct {
+	key      uint32   // levelKey of the level
+	known    bool     // the structure names the level
+	parents  []uint32 // levelKey of each allowed parent level
+	allowed  []string // parent levels the structure allows
+	reqIDs   []string // segments the level requires
+	required []uint32 // their keys
+}
+
+// levelKey packs a level code of up to two bytes and its length into an
+// integer; longer codes get noLevel, which no packed code equals.
+func levelKey(b []byte) uint32 {
+	switch len(b) {
+	case 0:
+		return 0
+	case 1:
+		return 1<<16 | uint32(b[0])<<8
+	case 2:
+		return 2<<16 | uint32(b[0])<<8 | uint32(b[1])
+	}
+	return noLevel
+}
+
+const noLevel = 1<<32 - 1
+
+// level returns what the rule knows about HL03 value lvl.
+func (rs *ruleState) level(h *HierarchySpec, lvl []byte) *levelInfo {
+	if len(lvl) == 1 && lvl[0]-'A' < 26 {
+		if j := rs.letter[lvl[0]-'A']; j > 0 {
+			return &rs.levels[j-1]
+		}
+	}
+	k := levelKey(lvl)
+	if k != noLevel {
+		for i := range rs.levels {
+			if li := &rs.levels[i]; li.key == k {
+				return li
+			}
+		}
+	}
+	li := levelInfo{key: k, reqIDs: h.Requires[string(lvl)]}
+	li.allowed, li.known = rs.structure[string(lvl)]
+	for _, a := range li.allowed {
+		li.parents = append(li.parents, levelKey([]byte(a)))
+	}
+	for _, id := range li.reqIDs {
+		li.required = append(li.required, keyString(id))
+	}
+	if k == noLevel {
+		rs.spare = li
+		return &rs.spare
+	}
+	rs.levels = append(rs.levels, li)
+	if len(lvl) == 1 && lvl[0]-'A' < 26 && len(rs.levels) < 256 {
+		rs.letter[lvl[0]-'A'] = uint8(len(rs.levels))
+	}
+	return &rs.levels[len(rs.levels)-1]
 }
 
 type hlNode struct {
 	id    int64
+	index int32 // in ruleState.hl
 	level [2]byte
 	n     uint8
 }
@@ -688,8 +738,8 @@ func (w *walker) reset(c *checker, cs *compiledSet) {
 	for i := range cs.rules {
 		r := &cs.rules[i]
 		old := &w.rules[i]
-		st := ruleState{rule: r, key: keyString(r.Segment), countOf: keyString(r.CountOf),
-			hl: old.hl[:0], required: old.required[:0]}
+		st := ruleState{rule: r, kind: r.Kind, key: keyString(r.Segment), countOf: keyString(r.CountOf),
+			hl: old.hl[:0], levels: old.levels[:0]}
 		if r.Hierarchy != nil {
 			st.structKey = keyString(r.Hierarchy.StructureSegment)
 		}
@@ -699,9 +749,8 @@ func (w *walker) reset(c *checker, cs *compiledSet) {
 
 func (w *walker) push(l *compiledLoop) {
 	off := len(w.counts)
-	for range l.entries {
-		w.counts = append(w.counts, 0)
-	}
+	w.counts = slices.Grow(w.counts, len(l.entries))[:off+len(l.entries)]
+	clear(w.counts[off:])
 	w.stack = append(w.stack, frame{loop: l, off: off})
 }
 
@@ -713,9 +762,12 @@ func (w *walker) pop(at *Segment, pos int) {
 }
 
 func (w *walker) missing(f *frame, from, to int, at *Segment, pos int) {
-	for j := from; j < to; j++ {
+	for _, j := range f.loop.mandatory {
+		if j < from || j >= to {
+			continue
+		}
 		e := &f.loop.entries[j]
-		if e.req != M || w.counts[f.off+j] != 0 {
+		if w.counts[f.off+j] != 0 {
 			continue
 		}
 		err := newError(CodeMissingSegment, at)
@@ -741,9 +793,18 @@ func (w *walker) find(k uint32) (int, int, bool) {
 		if start < 0 {
 			start = 0
 		}
-		entries := f.loop.entries
-		for i := start; i < len(entries); i++ {
-			if entries[i].key == k && (d == 0 || i > 0) {
+		if l := f.loop; l.index != nil {
+			if d > 0 && start == 0 {
+				start = 1 // a loop is re-entered by its first segment only from outside
+			}
+			if m := l.positions(k) >> uint(start); m != 0 {
+				return d, start + bits.TrailingZeros64(m), true
+			}
+			continue
+		}
+		keys := f.loop.keys
+		for i := start; i < len(keys); i++ {
+			if keys[i] == k && (d == 0 || i > 0) {
 				return d, i, true
 			}
 		}
@@ -751,13 +812,18 @@ func (w *walker) find(k uint32) (int, int, bool) {
 	return 0, 0, false
 }
 
-func (w *walker) segment(seg *Segment, pos int) {
-	k := key(seg.ID())
-	w.applyRules(seg, k, pos)
+func (w *walker) segment(seg *Segment, k uint32, pos int) {
+	// rules first, then the layout: their problems are listed in that order
 	d, i, ok := w.find(k)
 	if !ok {
+		if idx := w.cs.rulesFor(k); idx != nil {
+			w.applyRules(idx, seg, k, pos)
+		}
 		w.unplaced(seg, k, pos)
 		return
+	}
+	if idx := w.stack[d].loop.entries[i].rules; idx != nil {
+		w.applyRules(idx, seg, k, pos)
 	}
 	for len(w.stack)-1 > d {
 		w.pop(seg, pos)
@@ -785,16 +851,16 @@ func (w *walker) segment(seg *Segment, pos int) {
 		f.pos = i
 		*cnt = 1
 	}
-	spec := e.seg
+	chk := e.chk
 	loopID := f.loop.id
 	if e.loop != nil {
 		w.push(e.loop)
 		top := &w.stack[len(w.stack)-1]
 		w.counts[top.off] = 1
-		spec = e.loop.entries[0].seg
+		chk = e.loop.entries[0].chk
 		loopID = e.loop.id
 	}
-	checkElements(seg, spec, false, pos, loopID, &w.c.set.Errors)
+	chk.check(seg, false, pos, loopID, &w.c.set.Errors)
 }
 
 func (w *walker) unplaced(seg *Segment, k uint32, pos int) {
@@ -830,33 +896,34 @@ func (m mark) err(code Code, elem int) *Error {
 	return e
 }
 
-func (w *walker) applyRules(seg *Segment, k uint32, pos int) {
-	for i := range w.rules {
+// applyRules runs the rules at indexes idx, those that look at key k.
+func (w *walker) applyRules(idx []int, seg *Segment, k uint32, pos int) {
+	for _, i := range idx {
 		rs := &w.rules[i]
-		r := rs.rule
-		switch r.Kind {
+		switch rs.kind {
 		case RuleCount:
 			if k == rs.countOf {
 				rs.n++
 			}
 			if k == rs.key {
-				rs.seen, rs.target = true, markOf(seg, pos, r.Element)
+				rs.seen, rs.target = true, markOf(seg, pos, rs.rule.Element)
 			}
 		case RuleHash:
 			if k == rs.countOf {
-				rs.sum.add(seg.Element(r.SumElement))
+				rs.sum.add(seg.elem(rs.rule.SumElement))
 			}
 			if k == rs.key {
-				rs.seen, rs.target = true, markOf(seg, pos, r.Element)
+				rs.seen, rs.target = true, markOf(seg, pos, rs.rule.Element)
 			}
 		case RuleCheckDigit:
 			if k != rs.key {
 				continue
 			}
-			q := seg.Element(r.QualifierElement)
+			r := rs.rule
+			q := seg.elem(r.QualifierElement)
 			for _, want := range r.Qualifiers {
 				if string(q) == want {
-					if v := seg.Element(r.Element); len(v) > 0 && !validSSCC(v) {
+					if v := seg.elem(r.Element); len(v) > 0 && !validSSCC(v) {
 						e := markOf(seg, pos, r.Element).err(CodeCheckDigit, r.Element)
 						e.Ref = 87
 						e.Detail = "SSCC-18"
@@ -871,15 +938,7 @@ func (w *walker) applyRules(seg *Segment, k uint32, pos int) {
 }
 
 func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
-	h := rs.rule.Hierarchy
-	if k == rs.structKey {
-		rs.structure = h.Structures[string(seg.Element(h.StructureElement))]
-		if rs.structure == nil {
-			rs.structure = h.Default
-		}
-		return
-	}
-	if k != rs.key {
+	if k != rs.key && k != rs.structKey {
 		if rs.hasCur {
 			for j, rk := range rs.required {
 				if rk == k {
@@ -889,9 +948,19 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		}
 		return
 	}
+	h := rs.rule.Hierarchy
+	if k == rs.structKey {
+		rs.structure = h.Structures[string(seg.elem(h.StructureElement))]
+		if rs.structure == nil {
+			rs.structure = h.Default
+		}
+		rs.levels = rs.levels[:0]
+		rs.letter = [26]uint8{}
+		return
+	}
 	w.closeHL(rs)
 	errs := &w.c.set.Errors
-	id, ok := atoi64(seg.Element(1))
+	id, ok := atoi64(seg.elem(1))
 	if !ok || id <= rs.last {
 		e := markOf(seg, pos, 1).err(CodeHLSequence, 1)
 		e.Ref = 628
@@ -902,20 +971,23 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		}
 		*errs = append(*errs, e)
 	}
-	lvl := seg.Element(3)
+	lvl := seg.elem(3)
 	node := hlNode{id: id}
 	node.n = uint8(copy(node.level[:], lvl))
-	parentLevel := ""
-	if p := seg.Element(2); len(p) > 0 {
+	// the parent's level (at most two bytes, a copy of its HL03) and
+	// whether the level check is skipped: unknown parent, or level "?"
+	var parent *hlNode
+	skipLevel := false
+	if p := seg.elem(2); len(p) > 0 {
 		pid, pok := atoi64(p)
-		parent := rs.lookup(pid)
+		parent = rs.lookup(pid)
 		if !pok || parent == nil {
 			e := markOf(seg, pos, 2).err(CodeHLParent, 2)
 			e.Ref = 734
 			*errs = append(*errs, e)
-			parentLevel = "?"
+			parent, skipLevel = nil, true
 		} else {
-			parentLevel = parent.levelString()
+			skipLevel = parent.n == 1 && parent.level[0] == '?'
 		}
 	} else if len(rs.hl) > 0 && rs.structure == nil {
 		// Without a structure only the first HL may be a root.
@@ -923,40 +995,63 @@ func (w *walker) hierarchy(rs *ruleState, seg *Segment, k uint32, pos int) {
 		e.Ref, e.Detail = 734, "only the first HL may omit HL02"
 		*errs = append(*errs, e)
 	}
-	if rs.structure != nil && parentLevel != "?" && len(lvl) > 0 {
-		allowed, known := rs.structure[string(lvl)]
+	li := rs.level(h, lvl)
+	if rs.structure != nil && !skipLevel && len(lvl) > 0 {
+		known := li.known
 		okParent := false
-		for _, a := range allowed {
-			if a == parentLevel {
+		var pk uint32 // the root's
+		if parent != nil {
+			pk = levelKey(parent.level[:parent.n])
+		}
+		for _, a := range li.parents {
+			if a == pk {
 				okParent = true
 			}
 		}
 		if !known || !okParent {
 			e := markOf(seg, pos, 3).err(CodeHLLevel, 3)
 			e.Ref = 735
-			if parentLevel == "" {
+			if parent == nil || parent.n == 0 {
 				e.Detail = fmt.Sprintf("%s at the root", lvl)
 			} else {
-				e.Detail = fmt.Sprintf("%s under %s", lvl, parentLevel)
+				e.Detail = fmt.Sprintf("%s under %s", lvl, parent.levelString())
 			}
 			*errs = append(*errs, e)
 		}
 	}
 	if ok && id > rs.last {
 		rs.last = id
+		node.index = int32(len(rs.hl))
 		rs.hl = append(rs.hl, node)
 	}
 	rs.cur, rs.hasCur = node, true
-	rs.curMark = mark{offset: seg.Offset, ordinal: seg.Ordinal, position: pos, id: rs.rule.Segment}
+	rs.curOffset, rs.curOrd, rs.curPos = seg.Offset, seg.Ordinal, pos
 	rs.curSeen = 0
-	rs.reqIDs = h.Requires[string(lvl)]
-	rs.required = rs.required[:0]
-	for _, id := range rs.reqIDs {
-		rs.required = append(rs.required, keyString(id))
-	}
+	rs.reqIDs, rs.required = li.reqIDs, li.required
 }
 
 func (rs *ruleState) lookup(id int64) *hlNode {
+	// siblings name the same parent: try the last one found first
+	if i := rs.hit - 1; i >= 0 && rs.hl[i].id == id {
+		return &rs.hl[i]
+	}
+	n := rs.find(id)
+	if n != nil {
+		rs.hit = int(n.index) + 1
+	}
+	return n
+}
+
+func (rs *ruleState) find(id int64) *hlNode {
+	// a parent is usually one of the last few HLs
+	for i, stop := len(rs.hl)-1, max(0, len(rs.hl)-8); i >= stop; i-- {
+		switch n := &rs.hl[i]; {
+		case n.id == id:
+			return n
+		case n.id < id:
+			return nil
+		}
+	}
 	lo, hi := 0, len(rs.hl)
 	for lo < hi {
 		m := (lo + hi) / 2
@@ -979,7 +1074,8 @@ func (w *walker) closeHL(rs *ruleState) {
 	}
 	for j, id := range rs.reqIDs {
 		if rs.curSeen&(1<<uint(j)) == 0 {
-			e := rs.curMark.err(CodeHLContent, 0)
+			cur := mark{offset: rs.curOffset, ordinal: rs.curOrd, position: rs.curPos, id: rs.rule.Segment}
+			e := cur.err(CodeHLContent, 0)
 			e.SegmentID = id
 			e.Value = ""
 			e.Detail = fmt.Sprintf("%s in HL level %s", id, rs.cur.levelString())

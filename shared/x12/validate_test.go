@@ -336,6 +336,9 @@ func TestSyntaxNotes(t *testing.T) {
 			var errs []*Error
 			checkElements(&segs[1], &sp, false, 2, "", &errs)
 			assert.Equal(t, tt.want, codesOf(errs))
+			var fast []*Error
+			compileSegCheck(&sp).check(&segs[1], false, 2, "", &fast)
+			assert.Equal(t, errs, fast, "compiled checks")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package x12cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -32,8 +33,8 @@ commands:
       -start N       first control number for each sequence (default 1)
       -newline       put each segment on its own line
   show FILE          readable view: envelopes, then each set one segment per line
-  json FILE          the parsed structure and problems as JSON
-  help               this text
+  json FILE          the parsed structure and problems as JSON; exit 1 if invalid
+  help               this text (exit 0)
 
 FILE may be - for standard input.
 `
@@ -54,10 +55,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "show":
 		return runOne(rest, stdin, stdout, stderr, "show", show)
 	case "json":
-		return runOne(rest, stdin, stdout, stderr, "json", writeJSON)
+		return runJSON(rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stderr, usage)
-		return exitUsage
+		fmt.Fprint(stdout, usage)
+		return exitOK
 	}
 	fmt.Fprintf(stderr, "edi: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
@@ -68,6 +69,40 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(stdin)
 	}
 	return os.ReadFile(name)
+}
+
+// openInput opens a file to stream, or standard input for "-".
+func openInput(name string, stdin io.Reader) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(stdin), nil
+	}
+	return os.Open(name)
+}
+
+// validateInput streams one input through the validator.
+func validateInput(name string, stdin io.Reader) (*x12.Report, error) {
+	in, err := openInput(name, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	return x12.Validator{}.ValidateReader(in)
+}
+
+// errWriter remembers the first write error, so that output failures can
+// be told apart from failures to build what is written.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -87,16 +122,21 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	code := exitOK
+	out := &errWriter{w: stdout}
+	bw := bufio.NewWriterSize(out, 64<<10)
 	for _, name := range fs.Args() {
-		data, err := readInput(name, stdin)
+		rep, err := validateInput(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			code = exitUsage
 			continue
 		}
-		rep := x12.Validate(x12.ParseBytes(data))
 		for _, e := range rep.All() {
-			fmt.Fprintf(stdout, "%s: %s: %s\n", name, e.Place(), e.Text())
+			fmt.Fprintf(bw, "%s: %s: %s\n", name, e.Place(), e.Text())
+		}
+		if err := bw.Flush(); err != nil {
+			fmt.Fprintf(stderr, "edi validate: writing output: %v\n", err)
+			return exitUsage
 		}
 		if !rep.Valid() && code == exitOK {
 			code = exitInvalid
@@ -127,20 +167,20 @@ func runAck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		now = t
 	}
 	name := fs.Arg(0)
-	data, err := readInput(name, stdin)
+	rep, err := validateInput(name, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitUsage
 	}
-	rep := x12.Validate(x12.ParseBytes(data))
 	opts := x12.AckOptions{Numbers: &x12.Sequence{Start: *start}, Time: now, TA1: true}
 	if *newline {
 		opts.Suffix = "\n"
 	}
-	var out bytes.Buffer
-	sent, err := x12.BuildAcks(ctx, &out, rep, opts)
-	if _, werr := stdout.Write(out.Bytes()); werr != nil {
-		fmt.Fprintf(stderr, "edi ack: writing output: %v\n", werr)
+	out := &errWriter{w: stdout}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	sent, err := x12.BuildAcks(ctx, bw, rep, opts)
+	if ferr := bw.Flush(); ferr != nil {
+		fmt.Fprintf(stderr, "edi ack: writing output: %v\n", ferr)
 		return exitUsage
 	}
 	if err != nil {
@@ -319,7 +359,7 @@ type groupJSON struct {
 	*x12.GroupReport
 	GS     x12.Segment   `json:"gs"`
 	GE     x12.Segment   `json:"ge"`
-	Sets   []setJSON     `json:"sets"`
+	Sets   []setSlot     `json:"sets"`
 	Stray  []x12.Segment `json:"stray,omitempty"`
 	Errors []*x12.Error  `json:"errors,omitempty"`
 }
@@ -332,26 +372,80 @@ type setJSON struct {
 	Errors    []*x12.Error  `json:"errors,omitempty"`
 }
 
-func writeJSON(w io.Writer, file string, doc *x12.Document, rep *x12.Report) error {
+// setSlot stands in the outline for a transaction set, which is written
+// in its place during the second pass. It renders as setMark, a number no
+// field of the output can hold, alone on its line.
+type setSlot struct{}
+
+const setMark = "1e999"
+
+func (setSlot) MarshalJSON() ([]byte, error) { return []byte(setMark), nil }
+
+// runJSON writes the parsed structure and problems as JSON in two passes
+// over the input, so that memory depends on the envelopes and the report,
+// not on the size of the input: the first validates and keeps the outline,
+// the second reads the sets one at a time and writes each in its place.
+// Standard input is spooled to a temporary file to be read twice. It exits
+// 1 when the output says the file is invalid, as validate does.
+func runJSON(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("json", stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	file := fs.Arg(0)
+	in, done, err := rewindable(file, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", file, err)
+		return exitUsage
+	}
+	defer done()
+	doc, rep, err := x12.Validator{}.ValidateOutline(in.reader())
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", file, err)
+		return exitUsage
+	}
+	if err := in.rewind(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", file, err)
+		return exitUsage
+	}
+	out := &errWriter{w: stdout}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	if err := writeJSON(bw, file, doc, rep, in.reader()); err != nil {
+		if out.err != nil {
+			err = fmt.Errorf("writing output: %w", out.err)
+		}
+		fmt.Fprintf(stderr, "edi json: %v\n", err)
+		return exitUsage
+	}
+	if err := bw.Flush(); err != nil {
+		fmt.Fprintf(stderr, "edi json: writing output: %v\n", err)
+		return exitUsage
+	}
+	if !rep.Valid() {
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// writeJSON renders the outline with a slot for every set, then streams
+// the sets from sets into their slots.
+func writeJSON(w io.Writer, file string, doc *x12.Document, rep *x12.Report, sets io.Reader) error {
 	out := fileJSON{File: file, Size: doc.Size, Valid: rep.Valid(), Stray: doc.Stray, Problems: rep.All()}
 	if out.Problems == nil {
 		out.Problems = []*x12.Error{}
 	}
+	var reports []*x12.SetReport
 	for i, ix := range doc.Interchanges {
 		ir := rep.Interchanges[i]
 		ij := interchangeJSON{InterchangeReport: ir, ISA: ix.ISA, TA1: ix.TA1, IEA: ix.IEA, Stray: ix.Stray, Groups: []groupJSON{}, Errors: ir.Errors}
 		for j, g := range ix.Groups {
-			gr := g
-			gj := groupJSON{GroupReport: ir.Groups[j], GS: gr.GS, GE: gr.GE, Stray: gr.Stray, Sets: []setJSON{}, Errors: ir.Groups[j].Errors}
-			for k, t := range g.Sets {
-				sj := setJSON{SetReport: ir.Groups[j].Sets[k], Segments: t.Segments(), Errors: ir.Groups[j].Sets[k].Errors}
-				if typed, err := x12.Typed(t); err == nil {
-					sj.Document = typed
-				} else if !errors.Is(err, x12.ErrNoTypedForm) {
-					sj.ReadError = err.Error()
-				}
-				gj.Sets = append(gj.Sets, sj)
-			}
+			gr := ir.Groups[j]
+			gj := groupJSON{GroupReport: gr, GS: g.GS, GE: g.GE, Stray: g.Stray, Sets: make([]setSlot, len(gr.Sets)), Errors: gr.Errors}
+			reports = append(reports, gr.Sets...)
 			ij.Groups = append(ij.Groups, gj)
 		}
 		out.Interchanges = append(out.Interchanges, ij)
@@ -359,7 +453,120 @@ func writeJSON(w io.Writer, file string, doc *x12.Document, rep *x12.Report) err
 	if out.Interchanges == nil {
 		out.Interchanges = []interchangeJSON{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	outline, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	outline = append(outline, '\n')
+	n := 0
+	err = x12.EachSet(sets, func(t *x12.Transaction) error {
+		if n == len(reports) {
+			return errors.New("the input changed while it was read: more transaction sets")
+		}
+		at, indent, ok := nextSlot(outline)
+		if !ok {
+			return errors.New("internal error: no slot for a transaction set")
+		}
+		if _, err := w.Write(outline[:at]); err != nil {
+			return err
+		}
+		outline = outline[at+len(setMark):]
+		sr := reports[n]
+		n++
+		sj := setJSON{SetReport: sr, Segments: t.Segments(), Errors: sr.Errors}
+		if typed, err := x12.Typed(t); err == nil {
+			sj.Document = typed
+		} else if !errors.Is(err, x12.ErrNoTypedForm) {
+			sj.ReadError = err.Error()
+		}
+		b, err := json.MarshalIndent(sj, indent, "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n != len(reports) {
+		return errors.New("the input changed while it was read: fewer transaction sets")
+	}
+	_, err = w.Write(outline)
+	return err
+}
+
+// nextSlot finds the first set slot in the rendered outline: setMark alone
+// on its line but for indentation and a comma. A string holding the same
+// characters cannot match, since a string value starts with a quote.
+func nextSlot(outline []byte) (at int, indent string, ok bool) {
+	for from := 0; ; {
+		i := bytes.Index(outline[from:], []byte(setMark))
+		if i < 0 {
+			return 0, "", false
+		}
+		i += from
+		from = i + len(setMark)
+		line := bytes.LastIndexByte(outline[:i], '\n') + 1
+		if strings.Trim(string(outline[line:i]), " ") != "" {
+			continue
+		}
+		if rest := outline[from:]; len(rest) > 0 && rest[0] != ',' && rest[0] != '\n' {
+			continue
+		}
+		return i, string(outline[line:i]), true
+	}
+}
+
+// input is something the json command reads twice.
+type input struct {
+	r     io.ReadSeeker
+	start int64
+}
+
+func (in *input) reader() io.Reader { return in.r }
+
+func (in *input) rewind() error {
+	_, err := in.r.Seek(in.start, io.SeekStart)
+	return err
+}
+
+// rewindable opens a file, or standard input for "-", so that it can be
+// read twice; what cannot seek is first copied to a temporary file. done
+// closes and removes what was opened.
+func rewindable(name string, stdin io.Reader) (in *input, done func(), err error) {
+	src := stdin
+	done = func() {}
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		src, done = f, func() { f.Close() }
+	}
+	if rs, ok := src.(io.ReadSeeker); ok {
+		if pos, err := rs.Seek(0, io.SeekCurrent); err == nil {
+			return &input{r: rs, start: pos}, done, nil
+		}
+	}
+	tmp, err := os.CreateTemp("", "edi-json-*.x12")
+	if err != nil {
+		done()
+		return nil, nil, fmt.Errorf("spooling the input: %w", err)
+	}
+	closeSrc := done
+	done = func() {
+		closeSrc()
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	if _, err := io.Copy(tmp, src); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("spooling the input: %w", err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("spooling the input: %w", err)
+	}
+	return &input{r: tmp}, done, nil
 }

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/popsockets/integration/shared/x12"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
@@ -145,18 +150,155 @@ func TestJSON(t *testing.T) {
 
 	t.Run("ProblemsAreIncluded", func(t *testing.T) {
 		r := run(t, "", "json", sample("invalid/layout_850.edi"))
-		assert.Equal(t, 0, r.code)
+		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stdout, `"code": "segment-unrecognized"`)
 		assert.Contains(t, r.stdout, `"read_error": "x12: reading 850 0001`)
 	})
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"-h"}, {"frobnicate"}} {
+	for _, args := range [][]string{nil, {"frobnicate"}} {
 		r := run(t, "", args...)
 		assert.Equal(t, 2, r.code, args)
 		assert.Contains(t, r.stderr, "usage: edi <command>")
 		assert.Empty(t, r.stdout)
 	}
 	assert.Equal(t, 2, run(t, "", "validate", "-bogus", "x").code)
+}
+
+// The command-line defects, each named after what it was.
+
+func TestEmptyFileValidatesWithExitZero(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.edi")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	blank := filepath.Join(t.TempDir(), "blank.edi")
+	require.NoError(t, os.WriteFile(blank, []byte("\r\n  \n"), 0o644))
+	for _, name := range []string{empty, blank} {
+		r := run(t, "", "validate", name)
+		assert.Equal(t, 1, r.code, "an empty file is invalid")
+		assert.Equal(t, name+": empty file: no ISA segment\n", r.stdout)
+		assert.Empty(t, r.stderr)
+	}
+	r := run(t, "", "validate", "-")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "-: empty file: no ISA segment\n", r.stdout)
+}
+
+func TestJSONExitsZeroWhenOutputSaysInvalid(t *testing.T) {
+	r := run(t, "", "json", sample("invalid/layout_850.edi"))
+	assert.Equal(t, 1, r.code, "json exits 1 for an invalid file, as validate does")
+	assert.Contains(t, r.stdout, `"valid": false`)
+	assert.Empty(t, r.stderr)
+	assert.Equal(t, 0, run(t, "", "json", sample("945.edi")).code)
+}
+
+func TestHelpExitsTwo(t *testing.T) {
+	for _, arg := range []string{"help", "-h", "-help", "--help"} {
+		r := run(t, "", arg)
+		assert.Equal(t, 0, r.code, "%s is not a usage error", arg)
+		assert.Contains(t, r.stdout, "usage: edi <command>", "%s prints the usage to stdout", arg)
+		assert.Empty(t, r.stderr)
+	}
+}
+
+// treeJSON is the JSON command as it was before it streamed: the whole
+// document parsed, then encoded at once. The streamed output must match it.
+func treeJSON(t *testing.T, file string, data []byte) string {
+	type treeGroupJSON struct {
+		*x12.GroupReport
+		GS     x12.Segment   `json:"gs"`
+		GE     x12.Segment   `json:"ge"`
+		Sets   []setJSON     `json:"sets"`
+		Stray  []x12.Segment `json:"stray,omitempty"`
+		Errors []*x12.Error  `json:"errors,omitempty"`
+	}
+	type treeInterchangeJSON struct {
+		*x12.InterchangeReport
+		ISA    x12.Segment     `json:"isa"`
+		TA1    []x12.Segment   `json:"ta1,omitempty"`
+		IEA    x12.Segment     `json:"iea"`
+		Groups []treeGroupJSON `json:"groups"`
+		Stray  []x12.Segment   `json:"stray,omitempty"`
+		Errors []*x12.Error    `json:"errors,omitempty"`
+	}
+	type treeFileJSON struct {
+		File         string                `json:"file"`
+		Size         int64                 `json:"size"`
+		Valid        bool                  `json:"valid"`
+		Interchanges []treeInterchangeJSON `json:"interchanges"`
+		Stray        []x12.Segment         `json:"stray,omitempty"`
+		Problems     []*x12.Error          `json:"problems"`
+	}
+	doc := x12.ParseBytes(data)
+	rep := x12.Validate(doc)
+	out := treeFileJSON{File: file, Size: doc.Size, Valid: rep.Valid(), Stray: doc.Stray, Problems: rep.All()}
+	if out.Problems == nil {
+		out.Problems = []*x12.Error{}
+	}
+	for i, ix := range doc.Interchanges {
+		ir := rep.Interchanges[i]
+		ij := treeInterchangeJSON{InterchangeReport: ir, ISA: ix.ISA, TA1: ix.TA1, IEA: ix.IEA, Stray: ix.Stray, Groups: []treeGroupJSON{}, Errors: ir.Errors}
+		for j, g := range ix.Groups {
+			gj := treeGroupJSON{GroupReport: ir.Groups[j], GS: g.GS, GE: g.GE, Stray: g.Stray, Sets: []setJSON{}, Errors: ir.Groups[j].Errors}
+			for k, s := range g.Sets {
+				sj := setJSON{SetReport: ir.Groups[j].Sets[k], Segments: s.Segments(), Errors: ir.Groups[j].Sets[k].Errors}
+				if typed, err := x12.Typed(s); err == nil {
+					sj.Document = typed
+				} else if !errors.Is(err, x12.ErrNoTypedForm) {
+					sj.ReadError = err.Error()
+				}
+				gj.Sets = append(gj.Sets, sj)
+			}
+			ij.Groups = append(ij.Groups, gj)
+		}
+		out.Interchanges = append(out.Interchanges, ij)
+	}
+	if out.Interchanges == nil {
+		out.Interchanges = []treeInterchangeJSON{}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	require.NoError(t, enc.Encode(out))
+	return b.String()
+}
+
+func TestJSONStreamsWhatTheTreeWrites(t *testing.T) {
+	var files []string
+	for _, pat := range []string{"*.edi", "*/*.edi"} {
+		m, err := filepath.Glob(sample(pat))
+		require.NoError(t, err)
+		files = append(files, m...)
+	}
+	require.NotEmpty(t, files)
+	for _, name := range files {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(name)
+			require.NoError(t, err)
+			want := treeJSON(t, name, data)
+			r := run(t, "", "json", name)
+			assert.Equal(t, want, r.stdout)
+			assert.Empty(t, r.stderr)
+			// standard input that cannot seek is spooled and read twice
+			var out, errb bytes.Buffer
+			code := Run(context.Background(), []string{"json", "-"}, iotest.OneByteReader(bytes.NewReader(data)), &out, &errb)
+			assert.Equal(t, r.code, code)
+			assert.Equal(t, treeJSON(t, "-", data), out.String())
+		})
+	}
+}
+
+func TestAckStreamsWhatTheTreeAcknowledges(t *testing.T) {
+	for _, name := range []string{"850.edi", "856.edi", "invalid/partial_850.edi", "invalid/envelope.edi", "tolerance/multiple_groups.edi", "tolerance/ta1.edi"} {
+		data, err := os.ReadFile(sample(name))
+		require.NoError(t, err)
+		var want bytes.Buffer
+		_, werr := x12.BuildAcks(context.Background(), &want, x12.Validate(x12.ParseBytes(data)),
+			x12.AckOptions{Numbers: &x12.Sequence{Start: 1}, Time: time.Date(2024, 1, 11, 14, 5, 0, 0, time.UTC), TA1: true})
+		r := run(t, "", "ack", "-now", "2024-01-11T14:05:00Z", sample(name))
+		assert.Equal(t, want.String(), r.stdout, name)
+		if werr == nil && want.Len() > 0 {
+			assert.Equal(t, 0, r.code, name)
+		}
+	}
 }
