@@ -195,7 +195,10 @@ func TestMissingConfigurationFailsInvocationsButStarts(t *testing.T) {
 	require.Equal(t, "unavailable", rep["status"])
 }
 
-func TestNoLogLineContainsAConfiguredSecret(t *testing.T) {
+// TestConnectionSecretsStayOutOfTheLogsAtStartUp: the handler, exec'd with
+// a database, Service Bus and storage that each carry a secret, logs its
+// failures without them.
+func TestConnectionSecretsStayOutOfTheLogsAtStartUp(t *testing.T) {
 	t.Parallel()
 	const (
 		dbPassword = "Pg-Secret-0xDEADBEEF"

@@ -37,8 +37,10 @@ type flow struct {
 	store    *store.Store
 	settings map[string]string
 	logs     *lockedBuffer
-	// handlerURL is the in-process handler's own address (not with exec).
+	// handlerURL is the in-process handler's own address, app its parts
+	// (not with exec).
 	handlerURL string
+	parts      *kit.App
 
 	mu   sync.Mutex
 	invs []devhost.Invocation
@@ -103,7 +105,7 @@ func startFlow(t *testing.T, o flowOptions) *flow {
 		worker = &devhost.ServerWorker{Handler: srv.Handler()}
 		direct := httptest.NewServer(srv.Handler())
 		t.Cleanup(direct.Close)
-		f.handlerURL = direct.URL
+		f.handlerURL, f.parts = direct.URL, app
 		bg, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); app.Run(bg) }()

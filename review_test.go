@@ -246,3 +246,266 @@ func (f *flow) deliver(t *testing.T, function, messageID string, deliveryCount i
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// waitReported waits until n parked messages have been reported (one card
+// may carry several: parking in a burst is one summary).
+func waitReported(t *testing.T, f *flow, n int) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for storetest.Count(t, f.store, `SELECT * FROM parked_messages WHERE alerted_at IS NOT NULL`) < n {
+		select {
+		case <-deadline:
+			t.Fatalf("fewer than %d parked messages were reported", n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// signedCirro posts a Cirro event signed with the flow's Cirro secret.
+func (f *flow) signedCirro(t *testing.T, event string, body []byte) (int, map[string]any) {
+	t.Helper()
+	return f.post(t, "/api/cirro/"+event, signedRequest{id: "cirro-" + strconv.FormatInt(time.Now().UnixNano(), 36), at: time.Now(),
+		body: body, secret: f.settings["CIRRO_WEBHOOK_SECRETS"]})
+}
+
+// TestNoLogLineContainsAConfiguredSecret (A10) drives the paths on which a
+// secret does reach a log line unless redaction removes it: a partner's
+// event whose data is a secret (the value is echoed as the order id, in the
+// parked reason, and in correlation_id), and a partner that echoes our
+// token in its error. The database proves the secret travelled: the parked
+// row keeps it, the log lines may not.
+func TestNoLogLineContainsAConfiguredSecret(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := startFlow(t, flowOptions{})
+	secret := f.settings["OMS_API_TOKEN"]
+	require.Greater(t, len(secret), 10)
+
+	// Cirro (or someone with its secret) sends the OMS token as an order id.
+	body := []byte(`{"reference_no":"` + secret + `","order_no":"CR-1","Order_type":1}`)
+	status, _ := f.signedCirro(t, "acceptance", body)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	parked, err := f.store.ListParked(ctx, store.ParkedFilter{Function: "cirro-webhook"})
+	require.NoError(t, err)
+	require.Len(t, parked, 1)
+	require.Contains(t, parked[0].Reason, secret, "the secret did travel into what this event logs")
+
+	// OMS echoes our bearer token in its error.
+	f.partners.OMS.EchoCredentialsNext(http.StatusBadRequest, 1)
+	id := "ORD-ECHO-1"
+	f.partners.OMS.AddOrder(id, oms.StatePendingNAVRelease)
+	env, err := bus.Request("", fulfillment.EventNAVOrderReleased, bus.ObjectOrder, id, fulfillment.NAVReleased{OrderID: id}, time.Now())
+	require.NoError(t, err)
+	nav, err := bus.NewLocal(bus.LocalConfig{URL: f.host.URL(), Topics: map[string]string{
+		fulfillment.TopicNAVOrderRelease: f.settings["TOPIC_NAV_ORDER_RELEASE"]}})
+	require.NoError(t, err)
+	require.NoError(t, nav.Publish(ctx, bus.Message{Topic: fulfillment.TopicNAVOrderRelease, Key: id + "/nav-release", Envelope: env}))
+	f.idle(t)
+	all, err := f.store.ListParked(ctx, store.ParkedFilter{})
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	waitReported(t, f, 2)
+
+	logs := f.logs.String()
+	require.Contains(t, logs, "input parked")
+	require.Contains(t, logs, "needs attention")
+	require.NotContains(t, logs, secret)
+	require.NotContains(t, logs, secret[:len(secret)-1], "nor a cut-off piece of it")
+	require.Contains(t, logs, `[REDACTED]`)
+	for _, c := range f.partners.Teams.Cards() {
+		require.NotContains(t, cardText(c), secret, "nor a Teams card")
+	}
+}
+
+// TestBadBytesAreRefusedBeforeTheDatabase (C3, C5): a NUL in a field, an
+// over-long id or invalid UTF-8 is the caller's error: 400 with nothing
+// stored, never a 503 that the partner would retry forever.
+func TestBadBytesAreRefusedBeforeTheDatabase(t *testing.T) {
+	t.Parallel()
+	f := startFlow(t, flowOptions{})
+	secret := f.settings["OMS_WEBHOOK_SECRETS"]
+	smp := b2c(1, 61)[0]
+	sealed, err := f.partners.Keyring.Seal(smp.Request.OrderID, smp.Customer)
+	require.NoError(t, err)
+	good := smp.Request
+	good.Sealed = sealed
+	body, err := json.Marshal(good)
+	require.NoError(t, err)
+	cases := map[string]struct {
+		body []byte
+		want string
+	}{
+		"NULInAField":      {bytes.Replace(body, []byte(`"sku":"`), []byte(`"sku":"A\u0000`), 1), "NUL"},
+		"OverLongID":       {bytes.Replace(body, []byte(`"order_id":"`), []byte(`"order_id":"`+strings.Repeat("7", 3000)), 1), "order_id is"},
+		"InvalidUTF8":      {bytes.Replace(body, []byte(`"source":"`), []byte("\"source\":\"\xff\xfe"), 1), "UTF-8"},
+		"ControlCharacter": {bytes.Replace(body, []byte(`"ship_method":"`), []byte(`"ship_method":"\u0007`), 1), "control character"},
+	}
+	i := 0
+	for name, tc := range cases {
+		i++
+		t.Run(name, func(t *testing.T) {
+			status, ans := f.post(t, "/api/fulfillment/request/cirro", signedRequest{id: "bad-" + name, at: time.Now(), body: tc.body, secret: secret})
+			require.Equal(t, http.StatusBadRequest, status, "%v", ans)
+			require.Equal(t, "malformed", ans["class"])
+			require.Contains(t, ans["error"], tc.want)
+			require.Zero(t, f.stored(t), "nothing stored")
+		})
+	}
+
+	t.Run("ABadMessageIsParkedNotRetried", func(t *testing.T) {
+		env, err := bus.Request("", fulfillment.EventFulfillmentAccepted, bus.ObjectFulfillment, "ORD-NUL",
+			map[string]string{"order_id": "ORD\x00NUL", "tpl": "cirro"}, time.Now())
+		require.NoError(t, err)
+		status := f.deliver(t, fulfillment.FnOMSConfirm, "ORD-NUL/confirmation", 1, env)
+		require.Equal(t, http.StatusOK, status, "acknowledged: retrying cannot fix it")
+		parked, err := f.store.ListParked(context.Background(), store.ParkedFilter{Function: fulfillment.FnOMSConfirm})
+		require.NoError(t, err)
+		require.Len(t, parked, 1)
+		require.Contains(t, parked[0].Reason, "NUL")
+	})
+}
+
+// TestRepeatsAndUnknownOrdersGetTruthfulAnswers (C7): a repeated request is
+// answered as its first delivery was, whatever path it came on; a Cirro
+// event for an order this layer never routed writes no journey and no
+// outbox row, is kept (parked, alerted) and answered 422.
+func TestRepeatsAndUnknownOrdersGetTruthfulAnswers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := startFlow(t, flowOptions{})
+	secret := f.settings["OMS_WEBHOOK_SECRETS"]
+	smp := b2c(1, 67)[0]
+	sealed, err := f.partners.Keyring.Seal(smp.Request.OrderID, smp.Customer)
+	require.NoError(t, err)
+	req := smp.Request
+	req.Sealed = sealed
+	body, err := json.Marshal(req)
+	require.NoError(t, err)
+	f.partners.OMS.AddOrder(req.OrderID, oms.StateWaitingFulfillmentConfirmation)
+	status, first := f.post(t, "/api/fulfillment/request/cirro", signedRequest{id: "wh-repeat", at: time.Now(), body: body, secret: secret})
+	require.Equal(t, http.StatusAccepted, status)
+	f.idle(t)
+
+	status, again := f.post(t, "/api/fulfillment/request/xb", signedRequest{id: "wh-repeat", at: time.Now(), body: body, secret: secret})
+	require.Equal(t, http.StatusAccepted, status)
+	require.Equal(t, true, again["duplicate"])
+	require.Equal(t, first["tpl"], again["tpl"], "the repeat is answered with the warehouse of the first delivery")
+	require.Equal(t, first["channel"], again["channel"])
+	f.idle(t)
+	require.Empty(t, f.partners.XB.Orders(), "and nothing went to XB")
+
+	before := storetest.Count(t, f.store, `SELECT * FROM order_journey`) + storetest.Count(t, f.store, `SELECT * FROM outbox`)
+	status, ans := f.signedCirro(t, "shipment", []byte(`{"reference_no":"ORD-NEVER-ROUTED","order_no":"CR-9","Order_type":1}`))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", ans)
+	require.Contains(t, ans["error"], "not routed by this layer")
+	require.Equal(t, before, storetest.Count(t, f.store, `SELECT * FROM order_journey`)+storetest.Count(t, f.store, `SELECT * FROM outbox`),
+		"no journey and no outbox row for an order this layer never routed")
+	parked, err := f.store.ListParked(ctx, store.ParkedFilter{Correlation: "ORD-NEVER-ROUTED"})
+	require.NoError(t, err)
+	require.Len(t, parked, 1, "but the event is kept for a person")
+	var out, errOut strings.Builder
+	require.Equal(t, 1, run(ctx, []string{"replay", strconv.FormatInt(parked[0].ID, 10)}, func(k string) string { return f.settings[k] }, nil, &out, &errOut))
+	require.Contains(t, out.String(), "not replayable", "a refused webhook says how to get it again")
+}
+
+// publishNAVReleases plays NAV: n orders released, straight to the broker
+// (no database needed to publish).
+func publishNAVReleases(t *testing.T, f *flow, prefix string, n int) []string {
+	t.Helper()
+	nav, err := bus.NewLocal(bus.LocalConfig{URL: f.host.URL(), Topics: map[string]string{
+		fulfillment.TopicNAVOrderRelease: f.settings["TOPIC_NAV_ORDER_RELEASE"]}})
+	require.NoError(t, err)
+	var ids []string
+	for i := range n {
+		id := prefix + strconv.Itoa(i)
+		ids = append(ids, id)
+		f.partners.OMS.AddOrder(id, oms.StatePendingNAVRelease)
+		env, err := bus.Request("", fulfillment.EventNAVOrderReleased, bus.ObjectOrder, id, fulfillment.NAVReleased{OrderID: id}, time.Now())
+		require.NoError(t, err)
+		require.NoError(t, nav.Publish(context.Background(), bus.Message{Topic: fulfillment.TopicNAVOrderRelease, Key: id + "/nav-release", Envelope: env}))
+	}
+	return ids
+}
+
+// TestDatabaseOutageDeadLettersNothing (C1): with the database away, each
+// delivery waits for it inside its budget, with back-off, instead of
+// failing at once: Service Bus hands an abandoned message straight back,
+// so failing fast burned all ten deliveries in a few seconds and
+// dead-lettered every pending message.
+func TestDatabaseOutageDeadLettersNothing(t *testing.T) {
+	t.Parallel()
+	var sw *dbSwitch
+	f := startFlow(t, flowOptions{databaseURL: viaSwitch(t, &sw)})
+	sw.cut()
+	ids := publishNAVReleases(t, f, "ORD-OUTAGE-", 20)
+	// Long enough that failing fast would have used up every delivery.
+	f.logs.waitFor(t, "trying again within the invocation")
+	time.Sleep(4 * time.Second) // the outage itself: a duration, not a wait for a condition
+	sw.restore()
+	f.idle(t)
+	require.Empty(t, f.host.DeadLetters(), "nothing dead-lettered")
+	for _, id := range ids {
+		require.Equal(t, oms.StateReleasedFromNAV, f.partners.OMS.State(id))
+	}
+	for _, inv := range f.invocations(fulfillment.FnNAVOrderRelease) {
+		require.Equal(t, 1, inv.DeliveryCount, "each message needed one delivery")
+	}
+	require.Zero(t, storetest.Count(t, f.store, `SELECT * FROM parked_messages`))
+}
+
+// TestParkingDoesNotWaitForTeams (C2): alerts leave in the background, a
+// burst of parking becomes a few cards, and an invocation that parks never
+// waits for Teams (whose limit is a few cards a second).
+func TestParkingDoesNotWaitForTeams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := startFlow(t, flowOptions{settings: func(v map[string]string) { v["SHIP_METHODS"] = `{"cirro":{"NONE":"X"}}` }})
+	f.partners.Teams.Delay(3 * time.Second)
+	const n = 20
+	for _, smp := range b2c(n, 71) {
+		require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
+	}
+	f.idle(t)
+	require.Equal(t, n, storetest.Count(t, f.store, `SELECT * FROM parked_messages`))
+	invs := f.invocations(fulfillment.FnCirroFulfill)
+	require.Len(t, invs, n)
+	for _, inv := range invs {
+		require.True(t, inv.OK, "parked and acknowledged")
+	}
+	require.Empty(t, f.partners.Teams.Cards(), "every invocation finished while Teams was still holding the first card")
+	waitReported(t, f, n)
+	cards := f.partners.Teams.Cards()
+	require.LessOrEqual(t, len(cards), 3, "twenty parked messages are a few cards, not twenty")
+	_ = ctx
+}
+
+// TestPartnerCallsHoldNoDatabaseConnection (platform issue, part 3): while
+// Cirro takes its time, the cirro-fulfill invocations waiting for it hold
+// no pool connection and no row lock, so webhooks are served meanwhile.
+func TestPartnerCallsHoldNoDatabaseConnection(t *testing.T) {
+	t.Parallel()
+	f := startFlow(t, flowOptions{})
+	f.partners.Cirro.Delay(3 * time.Second) // the order is made, the answer held
+	const n = 8                             // host.json maxConcurrentCalls
+	smps := b2c(n+1, 73)
+	for _, smp := range smps[:n] {
+		require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
+	}
+	deadline := time.After(20 * time.Second)
+	for len(f.partners.Cirro.Orders()) < n {
+		select {
+		case <-deadline:
+			t.Fatalf("cirro got %d of %d orders", len(f.partners.Cirro.Orders()), n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	// Every cirro-fulfill is now inside its call to Cirro.
+	stat := f.parts.Store().Pool.Stat()
+	require.Zero(t, stat.AcquiredConns(), "no connection is held across a partner call")
+	// And a webhook is served at once meanwhile.
+	require.Equal(t, http.StatusAccepted, f.request(t, "xb", smps[n]))
+	f.partners.Cirro.Delay(0)
+	f.idle(t)
+	require.Len(t, f.partners.Cirro.Orders(), n)
+	require.Equal(t, n, storetest.Count(t, f.store, `SELECT * FROM processed_messages WHERE consumer = 'cirro-fulfill' AND status = 'done'`))
+}

@@ -84,6 +84,10 @@ func NewLogging(stdout, stderr io.Writer, level slog.Leveler, secrets []string) 
 // Logger returns a process-level logger (start-up, background work).
 func (l *Logging) Logger() *slog.Logger { return slog.New(l.handler()) }
 
+// Redact removes the configured secrets from s, for text that leaves the
+// process by another way than a log line (an alert card).
+func (l *Logging) Redact(s string) string { return string(l.redact([]byte(s))) }
+
 func (l *Logging) redact(line []byte) []byte {
 	for _, s := range l.secrets {
 		if bytes.Contains(line, s) {

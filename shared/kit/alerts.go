@@ -93,7 +93,7 @@ func (a *Alerts) SendPending(ctx context.Context) (reported int, err error) {
 				"first_seen", p.FirstSeen, "replay", fmt.Sprintf("handler replay %d", p.ID))
 		}
 		if a.app.teams != nil {
-			if err := a.app.teams.Post(ctx, a.parkedCard(batch)); err != nil {
+			if err := a.Post(ctx, a.parkedCard(batch)); err != nil {
 				_ = s.ReleaseAlertClaim(ctx, ids)
 				return reported, fmt.Errorf("posting %d parked messages to Teams: %w", len(batch), err)
 			}
@@ -106,11 +106,24 @@ func (a *Alerts) SendPending(ctx context.Context) (reported int, err error) {
 }
 
 // Post sends an alert to Teams (nothing without Teams; the caller logs).
+// Like a log line, a card never carries a configured secret, whatever the
+// partner data it quotes.
 func (a *Alerts) Post(ctx context.Context, al teams.Alert) error {
 	if a.app.teams == nil {
 		return nil
 	}
-	return a.app.teams.Post(ctx, al)
+	return a.app.teams.Post(ctx, a.redacted(al))
+}
+
+func (a *Alerts) redacted(al teams.Alert) teams.Alert {
+	r := a.app.logging.Redact
+	al.Title, al.Text = r(al.Title), r(al.Text)
+	facts := make([]teams.Fact, len(al.Facts))
+	for i, f := range al.Facts {
+		facts[i] = teams.Fact{Name: r(f.Name), Value: r(f.Value)}
+	}
+	al.Facts = facts
+	return al
 }
 
 // Environment is the environment alerts are titled with.
