@@ -113,7 +113,7 @@ func startFlow(t *testing.T, o flowOptions) *flow {
 	}
 	h, err := devhost.New(devhost.Config{
 		AppRoot: ".", Catalog: catalog(), Settings: values, Worker: worker, Listener: ln,
-		FunctionKeys: map[string]string{"default": key},
+		FunctionKeys:  map[string]string{"default": key},
 		DisableTimers: true, RedeliveryDelay: o.redelivery, Out: io.Discard,
 		OnInvocation: func(inv devhost.Invocation) {
 			f.mu.Lock()
