@@ -203,6 +203,9 @@ func (f *flow) request(t *testing.T, tpl string, smp omstest.Sample) int {
 	status, body, err := f.partners.Requester.Send(context.Background(), tpl, smp.Request, smp.Customer)
 	require.NoError(t, err)
 	require.Contains(t, []int{http.StatusAccepted, http.StatusServiceUnavailable}, status, "%s", body)
+	if status != http.StatusAccepted {
+		t.Logf("request answered %d: %s", status, lastError(f.logs.String()))
+	}
 	return status
 }
 
@@ -442,4 +445,14 @@ func waitCards(t *testing.T, f *flow, n int) []teams.Card {
 			t.Fatalf("Teams got %d cards, want %d", len(f.partners.Teams.Cards()), n)
 		}
 	}
+}
+
+// lastError is the last error field in the logs, to say why a request failed.
+func lastError(logs string) string {
+	i := strings.LastIndex(logs, `"error":`)
+	if i < 0 {
+		return "(no error logged)"
+	}
+	end := min(len(logs), i+400)
+	return logs[i:end]
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/popsockets/integration/shared/azfunc"
@@ -38,6 +39,9 @@ type Request struct {
 	// TPLs are the warehouses that can be asked (cirro, xb).
 	TPLs []string
 	Now  func() time.Time
+
+	once  sync.Once
+	batch *store.Batcher[requestRecord, recorded]
 }
 
 // Notifier hands a committed outbox row, with its message, to the
@@ -104,7 +108,10 @@ func (h *Request) handle(r *http.Request) (*RequestAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := recordRequest(ctx, h.Store, requestRecord{
+	if err := msg.Encode(); err != nil {
+		return nil, err
+	}
+	rec, err := h.recordRequest(ctx, requestRecord{
 		webhookID: v.ID, body: body, tpl: tpl, req: req, cls: cls, msg: msg, function: azfunc.Info(ctx).Function,
 		answer: storedAnswer{TPL: tpl, Channel: cls.Channel},
 	})
@@ -148,34 +155,44 @@ type requestRecord struct {
 }
 
 type recorded struct {
-	duplicate bool
-	outboxID  int64
-	answer    storedAnswer
+	duplicate  bool
+	newReceipt bool
+	storedHash *string
+	outboxID   int64
+	answer     storedAnswer
 }
 
-// recordRequestSQL stores a fulfilment request in one statement, so the
-// request costs one round trip and one commit: the webhook receipt (which
-// gates everything else: a repeated webhook id changes nothing), the
-// request once per order and warehouse, the order (created, or moved
-// forward), its journey step and the outbox message. The receipt keeps the
-// answer the request got, for its repeats.
-const recordRequestSQL = `
-WITH prior AS (
-	SELECT jsonb_build_object('tpl', tpl, 'channel', classification->>'channel') AS answer
-	  FROM fulfillment_requests WHERE order_id = $4 AND tpl = $5
+// recordRequestsSQL stores fulfilment requests, as many as are waiting, in
+// one statement and one commit: for each, the webhook receipt (which gates
+// everything else: a repeated webhook id changes nothing), the request once
+// per order and warehouse, the order (created, or moved forward), its
+// journey step and the outbox message. The receipt keeps the answer the
+// request got, for its repeats. The Batcher never puts two requests for one
+// order in one statement.
+const recordRequestsSQL = `
+WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[],
+	                     $8::text[], $9::text[], $10::text[], $11::bool[], $12::text[], $13::int[], $14::text[], $15::text[],
+	                     $16::text[], $17::text[], $18::text[], $19::text[])
+	    AS t(webhook_id, hash, answer, order_id, tpl, body, classification, order_number, source, channel, pre_pack,
+	         state, state_rank, function, detail, topic, message_key, envelope, properties)
+), prior AS (
+	SELECT i.webhook_id, jsonb_build_object('tpl', fr.tpl, 'channel', fr.classification->>'channel') AS answer
+	  FROM input i JOIN fulfillment_requests fr ON fr.order_id = i.order_id AND fr.tpl = i.tpl
 ), receipt AS (
 	INSERT INTO webhook_receipts (partner, webhook_id, body_sha256, answer)
-	VALUES ('oms', $1, $2, COALESCE((SELECT answer FROM prior), $3::jsonb))
+	SELECT 'oms', i.webhook_id, i.hash, COALESCE(p.answer, i.answer::jsonb) FROM input i LEFT JOIN prior p USING (webhook_id)
 	ON CONFLICT (partner, webhook_id) DO NOTHING
-	RETURNING 1
+	RETURNING webhook_id
 ), request AS (
 	INSERT INTO fulfillment_requests (order_id, tpl, webhook_id, body_sha256, body, classification)
-	SELECT $4, $5, $1, $2, $6, $7 WHERE EXISTS (SELECT FROM receipt)
+	SELECT i.order_id, i.tpl, i.webhook_id, i.hash, i.body, i.classification::jsonb FROM input i JOIN receipt USING (webhook_id)
 	ON CONFLICT (order_id, tpl) DO NOTHING
-	RETURNING 1
+	RETURNING webhook_id
 ), ord AS (
 	INSERT INTO orders (order_id, order_number, source, channel, pre_pack, tpl, state, state_rank)
-	SELECT $4, $8, $9, $10, $11, $5, $12, $13 WHERE EXISTS (SELECT FROM request)
+	SELECT i.order_id, i.order_number, i.source, i.channel, i.pre_pack, i.tpl, i.state, i.state_rank
+	  FROM input i JOIN request USING (webhook_id)
 	ON CONFLICT (order_id) DO UPDATE SET
 	       tpl = excluded.tpl, channel = excluded.channel, pre_pack = excluded.pre_pack, updated_at = now(),
 	       state = CASE WHEN orders.state_rank < excluded.state_rank THEN excluded.state ELSE orders.state END,
@@ -183,68 +200,130 @@ WITH prior AS (
 	RETURNING 1
 ), journey AS (
 	INSERT INTO order_journey (order_id, state, system, function, message_id, detail)
-	SELECT $4, $12, 'oms', $14, $1, $15 WHERE EXISTS (SELECT FROM request)
+	SELECT i.order_id, i.state, 'oms', i.function, i.webhook_id, i.detail FROM input i JOIN request USING (webhook_id)
 	RETURNING 1
 ), outbox AS (
 	INSERT INTO outbox (topic, message_key, envelope, properties)
-	SELECT $16, $17, $18, $19 WHERE EXISTS (SELECT FROM request)
+	SELECT i.topic, i.message_key, i.envelope::jsonb, i.properties::jsonb FROM input i JOIN request USING (webhook_id)
 	ON CONFLICT (topic, message_key) DO NOTHING
-	RETURNING id
+	RETURNING id, message_key
 )
-SELECT EXISTS (SELECT FROM receipt), EXISTS (SELECT FROM request), COALESCE((SELECT id FROM outbox), 0),
-       (SELECT body_sha256 FROM webhook_receipts WHERE partner = 'oms' AND webhook_id = $1),
-       COALESCE((SELECT answer FROM webhook_receipts WHERE partner = 'oms' AND webhook_id = $1), (SELECT answer FROM prior))`
+SELECT i.webhook_id, r.webhook_id IS NOT NULL, q.webhook_id IS NOT NULL, COALESCE(o.id, 0), w.body_sha256, COALESCE(w.answer, p.answer)
+  FROM input i
+  LEFT JOIN receipt r ON r.webhook_id = i.webhook_id
+  LEFT JOIN request q ON q.webhook_id = i.webhook_id
+  LEFT JOIN outbox o ON o.message_key = i.message_key
+  LEFT JOIN webhook_receipts w ON w.partner = 'oms' AND w.webhook_id = i.webhook_id
+  LEFT JOIN prior p ON p.webhook_id = i.webhook_id`
 
-func recordRequest(ctx context.Context, s *store.Store, in requestRecord) (recorded, error) {
-	hash := store.BodyHash(in.body)
-	answer, _ := json.Marshal(in.answer)
-	cls, err := json.Marshal(in.cls)
-	if err != nil {
-		return recorded{}, err
-	}
-	env, err := json.Marshal(in.msg.Envelope)
-	if err != nil {
-		return recorded{}, err
-	}
-	props, err := json.Marshal(in.msg.Properties)
-	if err != nil {
-		return recorded{}, err
-	}
+// requestKeys put requests for one order, or with one webhook id, in
+// different statements.
+func requestKeys(in requestRecord) []string { return []string{"order " + in.req.OrderID, "webhook " + in.webhookID} }
+
+// recordRequests stores requests in one statement; see recordRequestsSQL.
+func recordRequests(ctx context.Context, s *store.Store, ins []requestRecord) ([]recorded, error) {
+	n := len(ins)
+	var (
+		webhookIDs, hashes, answers, orderIDs, tpls, classes   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		numbers, sources, channels, states, functions, details = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		topics, keys, envs, props                              = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		bodies                                                 = make([][]byte, n)
+		prePacks                                               = make([]bool, n)
+		ranks                                                  = make([]int32, n)
+	)
 	state := oms.StateWaitingFulfillmentConfirmation
-	detail := fmt.Sprintf("fulfilment requested at %s (%s, %s%s)", in.tpl, in.cls.Channel, in.cls.Reason, prePackNote(in.cls))
-	var newReceipt, newRequest bool
-	var rec recorded
-	var storedHash *string
-	var stored []byte
-	err = s.Pool.QueryRow(ctx, recordRequestSQL,
-		in.webhookID, hash, answer, in.req.OrderID, in.tpl, in.body, cls,
-		in.req.OrderNumber, in.req.Source, in.cls.Channel, in.cls.PrePack, state, rank(state),
-		in.function, detail, in.msg.Topic, in.msg.Key, env, props,
-	).Scan(&newReceipt, &newRequest, &rec.outboxID, &storedHash, &stored)
-	if err != nil {
-		return recorded{}, store.Classify(fmt.Errorf("storing fulfilment request of %s: %w", in.req.OrderID, err))
+	for i, in := range ins {
+		answer, _ := json.Marshal(in.answer)
+		cls, err := json.Marshal(in.cls)
+		if err != nil {
+			return nil, err
+		}
+		env := in.msg.Encoded
+		if len(env) == 0 {
+			var err error
+			if env, err = json.Marshal(in.msg.Envelope); err != nil {
+				return nil, err
+			}
+		}
+		prop, err := json.Marshal(in.msg.Properties)
+		if err != nil {
+			return nil, err
+		}
+		webhookIDs[i], hashes[i], answers[i], orderIDs[i], tpls[i] = in.webhookID, store.BodyHash(in.body), string(answer), in.req.OrderID, in.tpl
+		bodies[i], classes[i], numbers[i], sources[i], channels[i], prePacks[i] = in.body, string(cls), in.req.OrderNumber, in.req.Source, in.cls.Channel, in.cls.PrePack
+		states[i], ranks[i], functions[i] = state, int32(rank(state)), in.function
+		details[i] = fmt.Sprintf("fulfilment requested at %s (%s, %s%s)", in.tpl, in.cls.Channel, in.cls.Reason, prePackNote(in.cls))
+		topics[i], keys[i], envs[i], props[i] = in.msg.Topic, in.msg.Key, string(env), string(prop)
 	}
-	if newRequest {
+	rows, err := s.Pool.Query(ctx, recordRequestsSQL, webhookIDs, hashes, answers, orderIDs, tpls, bodies, classes,
+		numbers, sources, channels, prePacks, states, ranks, functions, details, topics, keys, envs, props)
+	if err != nil {
+		return nil, store.Classify(fmt.Errorf("storing %d fulfilment requests: %w", n, err))
+	}
+	defer rows.Close()
+	byWebhook := make(map[string]int, n)
+	for i, in := range ins {
+		byWebhook[in.webhookID] = i
+	}
+	out := make([]recorded, n)
+	for rows.Next() {
+		var webhookID string
+		var newReceipt, newRequest bool
+		var outboxID int64
+		var storedHash *string
+		var stored []byte
+		if err := rows.Scan(&webhookID, &newReceipt, &newRequest, &outboxID, &storedHash, &stored); err != nil {
+			return nil, fmt.Errorf("reading stored fulfilment requests: %w", err)
+		}
+		i := byWebhook[webhookID]
+		out[i] = recorded{outboxID: outboxID, newReceipt: newReceipt, duplicate: !newRequest, answer: ins[i].answer, storedHash: storedHash}
+		if len(stored) > 0 {
+			_ = json.Unmarshal(stored, &out[i].answer)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, store.Classify(fmt.Errorf("storing %d fulfilment requests: %w", n, err))
+	}
+	return out, nil
+}
+
+// recordRequest stores one request with whatever else is waiting (see
+// Request.batch) and decides what a repeat is.
+func (h *Request) recordRequest(ctx context.Context, in requestRecord) (recorded, error) {
+	rec, err := h.batcher().Do(ctx, in)
+	if err != nil {
+		return recorded{}, err
+	}
+	if !rec.duplicate {
 		return rec, nil
 	}
-	rec.duplicate = true
-	if !newReceipt && storedHash == nil {
+	hash := store.BodyHash(in.body)
+	if !rec.newReceipt && rec.storedHash == nil {
 		// A concurrent delivery of the same webhook committed after this
 		// statement's snapshot: read what it stored.
-		err := s.Pool.QueryRow(ctx, `SELECT body_sha256, answer FROM webhook_receipts WHERE partner = 'oms' AND webhook_id = $1`,
-			in.webhookID).Scan(&storedHash, &stored)
+		var stored []byte
+		err := h.Store.Pool.QueryRow(ctx, `SELECT body_sha256, answer FROM webhook_receipts WHERE partner = 'oms' AND webhook_id = $1`,
+			in.webhookID).Scan(&rec.storedHash, &stored)
 		if err != nil {
 			return recorded{}, fmt.Errorf("reading oms webhook %s: %w", in.webhookID, err)
 		}
+		if len(stored) > 0 {
+			_ = json.Unmarshal(stored, &rec.answer)
+		}
 	}
-	if !newReceipt && storedHash != nil && *storedHash != hash {
+	if !rec.newReceipt && rec.storedHash != nil && *rec.storedHash != hash {
 		return recorded{}, fmt.Errorf("oms webhook %s: %w", in.webhookID, store.ErrWebhookIDReused)
 	}
-	rec.answer = in.answer
-	if len(stored) > 0 {
-		_ = json.Unmarshal(stored, &rec.answer)
-	}
 	return rec, nil
+}
+
+func (h *Request) batcher() *store.Batcher[requestRecord, recorded] {
+	h.once.Do(func() {
+		h.batch = store.NewBatcher(store.BatchConfig{Workers: 2}, requestKeys, func(ctx context.Context, ins []requestRecord) ([]recorded, error) {
+			return recordRequests(ctx, h.Store, ins)
+		})
+	})
+	return h.batch
 }
 
 // requestedMessage is the fulfillment-request message for a warehouse.

@@ -17,8 +17,14 @@ type InvocationInfo struct {
 }
 
 type invocationState struct {
-	mu     sync.Mutex
-	info   InvocationInfo
+	mu   sync.Mutex
+	info InvocationInfo
+	// base logs; attrs are the invocation's fields. The logger with the
+	// fields is built only when a handler asks for it (Logger): most
+	// invocations write only their final line, which passes the fields
+	// directly.
+	base   *slog.Logger
+	attrs  []any
 	logger *slog.Logger
 	err    error // why a forwarded request was refused, for its final line
 	notes  []any // attributes for the invocation's final line
@@ -73,6 +79,9 @@ func Logger(ctx context.Context) *slog.Logger {
 	if st := stateFrom(ctx); st != nil {
 		st.mu.Lock()
 		defer st.mu.Unlock()
+		if st.logger == nil {
+			st.logger = st.base.With(st.attrs...)
+		}
 		return st.logger
 	}
 	return slog.Default()
@@ -102,7 +111,7 @@ func SetCorrelationID(ctx context.Context, id string) {
 		return
 	}
 	st.info.CorrelationID = id
-	st.logger = st.logger.With("correlation_id", id)
+	st.with("correlation_id", id)
 }
 
 func (st *invocationState) setMessage(messageID string, deliveryCount int, correlationID string) {
@@ -110,15 +119,38 @@ func (st *invocationState) setMessage(messageID string, deliveryCount int, corre
 	defer st.mu.Unlock()
 	st.info.MessageID = messageID
 	st.info.DeliveryCount = deliveryCount
-	st.logger = st.logger.With("message_id", messageID, "delivery_count", deliveryCount)
+	st.with("message_id", messageID, "delivery_count", deliveryCount)
 	if correlationID != "" {
 		st.info.CorrelationID = correlationID
-		st.logger = st.logger.With("correlation_id", correlationID)
+		st.with("correlation_id", correlationID)
 	}
 }
 
 // WithLogger gives background work outside any invocation (the outbox
 // publisher, the alert sender) a logger that Logger(ctx) returns.
 func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return withState(ctx, &invocationState{logger: l})
+	return withState(ctx, &invocationState{base: l})
+}
+
+// newState starts an invocation's state with its first fields.
+func newState(base *slog.Logger, info InvocationInfo, attrs ...any) *invocationState {
+	return &invocationState{info: info, base: base, attrs: attrs}
+}
+
+// with adds fields (the caller holds mu).
+func (st *invocationState) with(attrs ...any) {
+	st.attrs = append(st.attrs, attrs...)
+	st.logger = nil
+}
+
+// final writes the invocation's last line: its fields, then attrs.
+func (st *invocationState) final(ctx context.Context, level slog.Level, msg string, attrs ...any) {
+	st.mu.Lock()
+	all := make([]any, 0, len(st.attrs)+len(st.notes)+len(attrs))
+	all = append(all, st.attrs...)
+	all = append(all, attrs...)
+	all = append(all, st.notes...)
+	base := st.base
+	st.mu.Unlock()
+	base.Log(ctx, level, msg, all...)
 }

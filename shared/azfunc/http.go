@@ -94,11 +94,8 @@ func (s *Server) forwarded(name string, o httpOptions, h http.Handler) http.Hand
 			invID = newID()
 		}
 		// Never log the query string: a function key may ride in ?code=.
-		st := &invocationState{
-			info: InvocationInfo{ID: invID, Function: name},
-			logger: slog.New(s.cfg.Logging.handler()).With("invocation_id", Clip(invID, 64), "function", name,
-				"method", r.Method, "path", Clip(r.URL.Path, 256)),
-		}
+		st := newState(s.base, InvocationInfo{ID: invID, Function: name},
+			"invocation_id", Clip(invID, 64), "function", name, "method", r.Method, "path", Clip(r.URL.Path, 256))
 		timeout := min(s.cfg.HTTPTimeout, s.deadline())
 		ctx, cancel := context.WithTimeout(withState(r.Context(), st), timeout)
 		defer cancel()
@@ -137,18 +134,17 @@ func (s *Server) forwarded(name string, o httpOptions, h http.Handler) http.Hand
 		if status == 0 {
 			status = http.StatusOK
 		}
-		attrs := append([]any{"status", status, "duration_ms", s.cfg.Now().Sub(start).Milliseconds()}, st.noted()...)
+		attrs := []any{"status", status, "duration_ms", s.cfg.Now().Sub(start).Milliseconds()}
 		if err := st.failure(); err != nil && status >= 400 {
 			attrs = append(attrs, "error", err.Error(), "class", classOf(err))
 		}
-		log := Logger(ctx)
 		switch {
 		case status >= 500:
-			log.Error("request failed", append(attrs, "outcome", string(OutcomeFailed))...)
+			st.final(ctx, slog.LevelError, "request failed", append(attrs, "outcome", string(OutcomeFailed))...)
 		case status >= 400:
-			log.Warn("request rejected", append(attrs, "outcome", string(OutcomeRejected))...)
+			st.final(ctx, slog.LevelWarn, "request rejected", append(attrs, "outcome", string(OutcomeRejected))...)
 		default:
-			log.Info("request succeeded", append(attrs, "outcome", string(OutcomeSucceeded))...)
+			st.final(ctx, slog.LevelInfo, "request succeeded", append(attrs, "outcome", string(OutcomeSucceeded))...)
 		}
 	})
 }

@@ -129,6 +129,8 @@ type Server struct {
 	prefix string
 	// allowed lists the methods of each forwarded HTTP path, for 405s.
 	allowed map[string][]string
+	// base is the logger invocations start from.
+	base *slog.Logger
 }
 
 // NewServer builds a server. It does no I/O.
@@ -168,6 +170,7 @@ func NewServer(cfg Config) (*Server, error) {
 		prefix = strings.Trim(*cfg.RoutePrefix, "/")
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logging.Logger(), funcs: map[string]*function{}, prefix: prefix}
+	s.base = s.log
 	// The host polls GET / until anything answers; answer at once.
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -390,10 +393,7 @@ func (s *Server) invoke(fn *function) http.HandlerFunc {
 		if invID == "" {
 			invID = newID()
 		}
-		st := &invocationState{
-			info:   InvocationInfo{ID: invID, Function: fn.reg.Name},
-			logger: slog.New(s.cfg.Logging.handler()).With("invocation_id", invID, "function", fn.reg.Name),
-		}
+		st := newState(s.base, InvocationInfo{ID: invID, Function: fn.reg.Name}, "invocation_id", invID, "function", fn.reg.Name)
 		ctx, cancel := context.WithTimeout(withState(r.Context(), st), s.deadline())
 		defer cancel()
 
@@ -469,23 +469,23 @@ func (s *Server) park(ctx context.Context, fn *function, p *Parked, inv *Invocat
 }
 
 func (s *Server) finish(ctx context.Context, start time.Time, outcome Outcome, err error) {
-	log := Logger(ctx)
 	attrs := []any{"outcome", string(outcome), "duration_ms", s.cfg.Now().Sub(start).Milliseconds()}
-	if st := stateFrom(ctx); st != nil {
-		attrs = append(attrs, st.noted()...)
-	}
+	level, msg := slog.LevelInfo, "invocation succeeded"
 	switch outcome {
 	case OutcomeFailed:
 		attrs = append(attrs, "error", errString(err), "class", fault.ClassOf(err).String())
-		log.Error("invocation failed", attrs...)
+		level, msg = slog.LevelError, "invocation failed"
 	case OutcomeParked:
 		attrs = append(attrs, "error", errString(err), "class", fault.ClassOf(err).String())
-		log.Warn("invocation parked its input", attrs...)
+		level, msg = slog.LevelWarn, "invocation parked its input"
 	case OutcomeDuplicate:
-		log.Info("invocation skipped a duplicate", attrs...)
-	default:
-		log.Info("invocation succeeded", attrs...)
+		msg = "invocation skipped a duplicate"
 	}
+	if st := stateFrom(ctx); st != nil {
+		st.final(ctx, level, msg, attrs...)
+		return
+	}
+	Logger(ctx).Log(ctx, level, msg, attrs...)
 }
 
 func errString(err error) string {

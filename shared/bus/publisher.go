@@ -21,6 +21,19 @@ type Message struct {
 	// Properties are the routing properties subscription filters match
 	// (target, channel, source). Values are strings.
 	Properties map[string]string
+	// Encoded is the envelope as JSON once Encode has run; the publisher
+	// sends it as the body instead of encoding the envelope again.
+	Encoded []byte `json:"-"`
+}
+
+// Encode encodes the envelope once, for the outbox row and the body alike.
+func (m *Message) Encode() error {
+	b, err := json.Marshal(m.Envelope)
+	if err != nil {
+		return fault.Permanent(fmt.Errorf("encoding envelope: %w", err))
+	}
+	m.Encoded = b
+	return nil
 }
 
 // Publisher publishes messages.
@@ -65,9 +78,12 @@ func toWire(m Message, topics map[string]string) (Wire, error) {
 	if err := m.Envelope.Validate(); err != nil {
 		return Wire{}, fault.Permanent(fmt.Errorf("publishing to %s: %w", m.Topic, err))
 	}
-	body, err := json.Marshal(m.Envelope)
-	if err != nil {
-		return Wire{}, fault.Permanent(fmt.Errorf("encoding envelope: %w", err))
+	body := m.Encoded
+	if len(body) == 0 {
+		var err error
+		if body, err = json.Marshal(m.Envelope); err != nil {
+			return Wire{}, fault.Permanent(fmt.Errorf("encoding envelope: %w", err))
+		}
 	}
 	props := make(map[string]string, len(m.Properties)+1)
 	maps.Copy(props, m.Properties)
