@@ -58,7 +58,7 @@ type flowOptions struct {
 	databaseURL func(url string) string
 }
 
-func startFlow(t *testing.T, o flowOptions) *flow {
+func startFlow(t testing.TB, o flowOptions) *flow {
 	t.Helper()
 	ctx := context.Background()
 	cfg := storetest.Schema(t)
@@ -149,7 +149,7 @@ var testOptions = options{retryBudget: 20 * time.Second, retryInitial: 20 * time
 	outbox: store.OutboxPolicy{Backoff: func(int) time.Duration { return 100 * time.Millisecond }}}
 
 // app builds the handler exactly as serve does, from settings.
-func (f *flow) app(t *testing.T, values map[string]string) (*azfunc.Server, *kit.App) {
+func (f *flow) app(t testing.TB, values map[string]string) (*azfunc.Server, *kit.App) {
 	t.Helper()
 	app, srv, err := build(func(k string) string { return values[k] }, f.logs, f.logs, testOptions)
 	require.NoError(t, err)
@@ -159,7 +159,7 @@ func (f *flow) app(t *testing.T, values map[string]string) (*azfunc.Server, *kit
 // idle returns once nothing is left to do: the outbox has published
 // everything (publishing happens in the background after each commit) and
 // the broker has delivered it, twice in a row.
-func (f *flow) idle(t *testing.T) {
+func (f *flow) idle(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

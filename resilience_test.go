@@ -35,7 +35,7 @@ type dbSwitch struct {
 	conns  map[net.Conn]bool
 }
 
-func newDBSwitch(t *testing.T, target string) *dbSwitch {
+func newDBSwitch(t testing.TB, target string) *dbSwitch {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -87,7 +87,7 @@ func (s *dbSwitch) restore() {
 }
 
 // viaSwitch points a database URL at the switch.
-func viaSwitch(t *testing.T, sw **dbSwitch) func(string) string {
+func viaSwitch(t testing.TB, sw **dbSwitch) func(string) string {
 	return func(raw string) string {
 		u, err := url.Parse(raw)
 		require.NoError(t, err)
