@@ -97,21 +97,6 @@ func viaSwitch(t testing.TB, sw **dbSwitch) func(string) string {
 	}
 }
 
-func (f *flow) waitFor(t *testing.T, what string, ok func(Invocation) bool) {
-	t.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case inv := <-f.seen:
-			if ok(inv) {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("never saw %s", what)
-		}
-	}
-}
-
 func TestDatabaseDownMidFlow(t *testing.T) {
 	t.Parallel()
 

@@ -600,7 +600,7 @@ func get(u string) (int, string) {
 func goTool(tb testing.TB) string {
 	p, err := exec.LookPath("go")
 	if err != nil {
-		p = filepath.Join(runtime.GOROOT(), "bin", "go")
+		p = "/usr/local/go/bin/go" // where this project's machines have it
 		if _, err := os.Stat(p); err != nil {
 			tb.Fatal("the go command is not on PATH")
 		}

@@ -218,7 +218,9 @@ SELECT i.webhook_id, r.webhook_id IS NOT NULL, q.webhook_id IS NOT NULL, COALESC
 
 // requestKeys put requests for one order, or with one webhook id, in
 // different statements.
-func requestKeys(in requestRecord) []string { return []string{"order " + in.req.OrderID, "webhook " + in.webhookID} }
+func requestKeys(in requestRecord) []string {
+	return []string{"order " + in.req.OrderID, "webhook " + in.webhookID}
+}
 
 // recordRequests stores requests in one statement; see recordRequestsSQL.
 func recordRequests(ctx context.Context, s *store.Store, ins []requestRecord) ([]recorded, error) {

@@ -43,12 +43,6 @@ func Note(ctx context.Context, attrs ...any) {
 	st.notes = append(st.notes, attrs...)
 }
 
-func (st *invocationState) noted() []any {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return append([]any(nil), st.notes...)
-}
-
 func (st *invocationState) setError(err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()

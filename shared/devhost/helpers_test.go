@@ -53,12 +53,6 @@ func (a *rawApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"Outputs":{},"Logs":[],"ReturnValue":null}`)
 }
 
-func (a *rawApp) setAnswer(f func(w http.ResponseWriter, r *http.Request, body []byte)) {
-	a.mu.Lock()
-	a.answer = f
-	a.mu.Unlock()
-}
-
 func (a *rawApp) requests(path string) []recorded {
 	a.mu.Lock()
 	defer a.mu.Unlock()
