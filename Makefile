@@ -80,7 +80,8 @@ bench-x12: ## X12 benchmarks: shared/x12, then bench/x12compare (ratios to tmc/x
 run: postgres ## run the product locally on http://127.0.0.1:7071 (throwaway PostgreSQL, simulated partners)
 	@mkdir -p .run
 	go build -buildvcs=auto -o .run/handler .
-	.run/handler dev
+	go build -o .run/devrun ./tools/devrun
+	.run/devrun -handler .run/handler
 
 .PHONY: migrate
 migrate: ## apply migrations to DATABASE_URL

@@ -286,7 +286,7 @@ func configCommand(args []string, getenv func(string) string, stdout, stderr io.
 	if err := fl.Parse(args[1:]); err != nil || fl.NArg() > 0 {
 		return 2
 	}
-	app, _, err := build(getenv, io.Discard, io.Discard, options{})
+	app, _, err := build(cliEnv(getenv, stderr), io.Discard, io.Discard, options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "handler config: %v\n", err)
 		return 1

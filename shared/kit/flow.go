@@ -95,7 +95,8 @@ type Parts struct {
 	app      *App
 	flow     *Flow
 	function string
-	problems []error
+	problems []error // missing or malformed settings
+	failures []error // what a constructor refused, reported when no setting is at fault
 	reads    []string
 }
 
@@ -140,14 +141,16 @@ func (p *Parts) Int(name string) int {
 // decode, a client that refuses its configuration).
 func (p *Parts) Fail(err error) {
 	if err != nil {
-		p.problems = append(p.problems, err)
+		p.failures = append(p.failures, err)
 	}
 }
 
 // Store is the database.
 func (p *Parts) Store() *store.Store {
 	s, err := p.app.openStore(p)
-	p.Fail(err)
+	if err != nil {
+		p.problems = append(p.problems, err)
+	}
 	return s
 }
 
@@ -163,14 +166,18 @@ func (p *Parts) Outbox(topics ...string) *Outbox {
 		p.read(s)
 	}
 	p.Store()
-	p.Fail(p.app.openPublisher(p))
+	if err := p.app.openPublisher(p); err != nil {
+		p.problems = append(p.problems, err)
+	}
 	return p.app.outbox
 }
 
 // Blobs is archive and staging storage.
 func (p *Parts) Blobs() blob.Store {
 	b, err := p.app.openBlobs(p)
-	p.Fail(err)
+	if err != nil {
+		p.problems = append(p.problems, err)
+	}
 	return b
 }
 
@@ -184,7 +191,9 @@ func (p *Parts) Alerts() *Alerts {
 
 // DeadLetters counts the dead-letter queues (nil without Service Bus).
 func (p *Parts) DeadLetters() DeadLetterCounter {
-	p.Fail(p.app.openPublisher(p))
+	if err := p.app.openPublisher(p); err != nil {
+		p.problems = append(p.problems, err)
+	}
 	return p.app.deadLetters
 }
 
@@ -238,6 +247,11 @@ func (p *Parts) Readiness() *App { return p.app }
 func (p *Parts) done(buildErr error) error {
 	p.app.recordReads(p.flow, p.function, p.reads)
 	errs := p.problems
+	if len(errs) == 0 {
+		// A client refusing its configuration is most often the setting
+		// already named; say it only when no setting is.
+		errs = p.failures
+	}
 	if buildErr != nil {
 		errs = append(errs, buildErr)
 	}

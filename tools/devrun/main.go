@@ -268,7 +268,7 @@ func seedOrders(ctx context.Context, h *devhost.Host, p *localpartners.Partners,
 			say("seeding %s: %v", id, err)
 		}
 	}
-	_ = h.WaitIdle(wctx) // NAV releases first, as in production
+	waitQuiet(wctx, h, values["DATABASE_URL"]) // NAV releases first, as in production
 	for i, smp := range samples {
 		id := smp.Request.OrderID
 		// OMS moves the order itself when it asks for fulfilment.
@@ -281,9 +281,9 @@ func seedOrders(ctx context.Context, h *devhost.Host, p *localpartners.Partners,
 			say("seeding %s: OMS request answered %d %s %v", id, status, body, err)
 		}
 	}
-	_ = h.WaitIdle(wctx)
+	waitQuiet(wctx, h, values["DATABASE_URL"])
 	_ = p.Cirro.WaitCallbacks(wctx)
-	_ = h.WaitIdle(wctx)
+	waitQuiet(wctx, h, values["DATABASE_URL"])
 	say("")
 	say("journeys of the %d seeded orders (handler trace <order-id>):", len(ids))
 	for _, id := range ids {
@@ -298,6 +298,34 @@ func seedOrders(ctx context.Context, h *devhost.Host, p *localpartners.Partners,
 		}
 	}
 	say("")
+}
+
+// waitQuiet returns once the handler's outbox is empty (it publishes in
+// the background after each commit) and the broker has delivered
+// everything, twice in a row, or when ctx ends.
+func waitQuiet(ctx context.Context, h *devhost.Host, databaseURL string) {
+	s, err := store.Open(store.Config{URL: databaseURL, MaxConns: 2})
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for quiet := 0; quiet < 2; {
+		if h.WaitIdle(ctx) != nil {
+			return
+		}
+		if n, err := s.PendingOutbox(ctx); err == nil && n == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // devRequest prints a curl command that posts a fresh, signed and sealed
