@@ -1,20 +1,15 @@
 package fulfillment
 
 import (
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/golden"
 	"github.com/popsockets/integration/shared/oms"
 )
-
-var update = flag.Bool("update", false, "update golden files")
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
@@ -94,19 +89,6 @@ func sample(b2b bool) (Requested, oms.Customer) {
 	return Requested{TPL: "cirro", Request: req, Classification: cls}, c
 }
 
-func golden(t *testing.T, name string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.JSONEq(t, string(want), string(got))
-}
-
 func TestMappingGolden(t *testing.T) {
 	t.Parallel()
 	ships := ShipMethods{"cirro": {"STANDARD": "USPS_GROUND"}, "xb": {"STANDARD": "STANDARD"}}
@@ -115,13 +97,13 @@ func TestMappingGolden(t *testing.T) {
 	order, b2b, err := CirroOrder(p, c, ships, "US-EAST")
 	require.NoError(t, err)
 	require.Nil(t, b2b)
-	golden(t, "cirro_b2c", order)
+	golden.JSON(t, "cirro_b2c.golden", order)
 
 	p, c = sample(true)
 	_, b2b, err = CirroOrder(p, c, ships, "")
 	require.NoError(t, err)
 	require.NotNil(t, b2b)
-	golden(t, "cirro_b2b", b2b)
+	golden.JSON(t, "cirro_b2b.golden", b2b)
 
 	p.Request.PONumber = ""
 	_, _, err = CirroOrder(p, c, ships, "")
@@ -132,5 +114,5 @@ func TestMappingGolden(t *testing.T) {
 	p.TPL = "xb"
 	x, err := XBOrder(p, c, ships)
 	require.NoError(t, err)
-	golden(t, "xb", x)
+	golden.JSON(t, "xb.golden", x)
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +15,8 @@ import (
 
 	"github.com/popsockets/integration/shared/bus"
 	"github.com/popsockets/integration/shared/fault"
+	"github.com/popsockets/integration/shared/golden"
 )
-
-var update = flag.Bool("update", false, "update golden files")
 
 var topics = map[string]string{"fulfillment-request": "int-dev-fulfillment-request"}
 
@@ -40,13 +37,7 @@ func TestEnvelopeMatchesTheCompanyStandard(t *testing.T) {
 	m := sampleMessage(t)
 	got, err := json.MarshalIndent(m.Envelope, "", "  ")
 	require.NoError(t, err)
-	golden := "testdata/envelope.golden.json"
-	if *update {
-		require.NoError(t, os.WriteFile(golden, append(got, '\n'), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	require.JSONEq(t, string(want), string(got))
+	golden.JSON(t, "envelope.golden.json", m.Envelope)
 
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(got, &raw))

@@ -1,39 +1,19 @@
 package x12
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	goldenfile "github.com/popsockets/integration/shared/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
-
 // golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./shared/x12/... -update")
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from golden file (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
-}
+func golden(t *testing.T, name string, got []byte) { t.Helper(); goldenfile.Equal(t, name, got) }
 
-func goldenJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := json.MarshalIndent(v, "", "  ")
-	require.NoError(t, err)
-	golden(t, name, append(b, '\n'))
-}
+func goldenJSON(t *testing.T, name string, v any) { t.Helper(); goldenfile.JSON(t, name, v) }
 
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,22 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	goldenfile "github.com/popsockets/integration/shared/golden"
 	"github.com/popsockets/integration/shared/x12"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./shared/x12/... -update")
-	assert.Equal(t, string(want), string(got), "%s differs (run with -update to accept)", path)
-}
+func golden(t *testing.T, name string, got []byte) { t.Helper(); goldenfile.Equal(t, name, got) }
 
 // sample names a file of the x12 package's test data.
 func sample(name string) string { return filepath.Join("..", "testdata", name) }
