@@ -291,3 +291,28 @@ func TestProductionBinaryCarriesNoFakes(t *testing.T) {
 	require.NoError(t, err, "%s", dev)
 	require.Contains(t, string(dev), "github.com/popsockets/integration/shared/cirro/cirrotest", "the fakes are in the development binary")
 }
+
+// TestEverySubscriptionHasOneConsumer holds infra/messaging.json's
+// subscriptions to the functions: each one is consumed by exactly one
+// function.json of this app (a subscription another system reads would be
+// declared by that system, not here), so no message piles up unread.
+func TestEverySubscriptionHasOneConsumer(t *testing.T) {
+	t.Parallel()
+	fns, err := devhost.LoadFunctions(".")
+	require.NoError(t, err)
+	consumers := map[string][]string{}
+	for _, f := range fns {
+		if trig := f.Trigger(); trig.Type == "serviceBusTrigger" {
+			k := strings.Trim(trig.TopicName, "%") + "/" + trig.SubscriptionName
+			consumers[k] = append(consumers[k], f.Name)
+		}
+	}
+	for _, tp := range catalog().Topics {
+		for _, s := range tp.Subscriptions {
+			k := tp.Setting + "/" + s.Name
+			require.Len(t, consumers[k], 1, "subscription %s of topic %s: consumed by %v", s.Name, tp.Name, consumers[k])
+			delete(consumers, k)
+		}
+	}
+	require.Empty(t, consumers, "functions consume subscriptions messaging.json does not declare")
+}
