@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"runtime"
 	"testing"
 	"time"
 
@@ -305,8 +306,13 @@ func TestConcurrencyFollowsHostJSON(t *testing.T) {
 	for i := range 6 {
 		publish(t, f, fmt.Sprint("c-", i), "flaky")
 	}
-	// Let deliveries through one at a time; at most two are ever inside.
+	// Hold the gate until two deliveries are inside (or give up after a
+	// while), then let them through one at a time: at most two are ever in.
 	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for f.app.inFlight.Load() < 2 && time.Now().Before(deadline) {
+			runtime.Gosched()
+		}
 		for range 6 * 3 {
 			gate <- struct{}{}
 		}
