@@ -29,7 +29,7 @@ type LocalResult struct {
 
 // LocalConfig configures the local publisher.
 type LocalConfig struct {
-	// URL is the local host's base URL (DEVHOST_URL, set by `handler dev`).
+	// URL is the local host's base URL (DEVHOST_URL, set by the local run, tools/devrun).
 	URL string
 	// Topics maps logical topic names to entity names, as in Azure.
 	Topics map[string]string

@@ -1,5 +1,5 @@
 // Package devhost is a local stand-in for the Azure Functions host, for
-// `handler dev` (make run) and end-to-end tests. It never runs in Azure.
+// the local run (tools/devrun, make run) and end-to-end tests. It never runs in Azure.
 //
 // It reads the same files the real host reads (host.json,
 // functions/*/function.json, local settings) plus infra/messaging.json, and

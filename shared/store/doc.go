@@ -12,11 +12,20 @@
 //     A running handler never migrates: Ready reports a database that is
 //     behind the binary, and the invocation fails as transient until the
 //     pipeline has migrated.
-//   - Once records a message id in the same transaction as its effect: the
-//     effect happens at most once per consumer and message id, even when
-//     two deliveries race.
-//   - A parked message is stored once per function and message id; parking
-//     it again updates the record.
+//   - Claim, then Record (or Release/Refuse), is how a partner call is
+//     made exactly once per consumer and key with no transaction open
+//     during the call; Once records a message id in the transaction of a
+//     database-only effect. Either way the effect happens at most once per
+//     consumer and key, even when two deliveries race.
+//   - Batcher records concurrent callers' items in one statement and one
+//     commit, and answers each only after that commit.
+//   - The outbox holds what is still to publish; ClaimOutbox, SendOutbox and
+//     FailOutbox publish, remove, back off and park without ever sending one
+//     row from two relays at once or letting a failing row block newer ones.
+//   - A parked message is stored once per function and message id, whatever
+//     bytes it holds; parking it again updates the record.
+//   - Data the database refuses for good (SQLSTATE classes 22 and 54) is a
+//     permanent failure (Classify), never retried forever.
 //   - A lease has one holder at a time; an expired lease can be taken over.
 //     Lease times come from the database clock.
 package store

@@ -1,5 +1,5 @@
 // Package pglocal starts a throwaway PostgreSQL server for tests and for
-// local runs (`handler dev`). It never runs in Azure.
+// local runs (tools/devrun). It never runs in Azure.
 //
 // The server lives in a temporary directory, listens on 127.0.0.1 on a free
 // port, trades durability for speed (fsync off) unless Config.Durable asks
