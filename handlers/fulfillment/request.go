@@ -268,6 +268,7 @@ func recordRequests(ctx context.Context, s *store.Store, ins []requestRecord) ([
 		byWebhook[in.webhookID] = i
 	}
 	out := make([]recorded, n)
+	got := 0
 	for rows.Next() {
 		var webhookID string
 		var newReceipt, newRequest bool
@@ -277,7 +278,11 @@ func recordRequests(ctx context.Context, s *store.Store, ins []requestRecord) ([
 		if err := rows.Scan(&webhookID, &newReceipt, &newRequest, &outboxID, &storedHash, &stored); err != nil {
 			return nil, fmt.Errorf("reading stored fulfilment requests: %w", err)
 		}
-		i := byWebhook[webhookID]
+		i, ok := byWebhook[webhookID]
+		if !ok {
+			return nil, fmt.Errorf("storing fulfilment requests: the database answered for webhook %s, which was not sent", webhookID)
+		}
+		got++
 		out[i] = recorded{outboxID: outboxID, newReceipt: newReceipt, duplicate: !newRequest, answer: ins[i].answer, storedHash: storedHash}
 		if len(stored) > 0 {
 			_ = json.Unmarshal(stored, &out[i].answer)
@@ -285,6 +290,9 @@ func recordRequests(ctx context.Context, s *store.Store, ins []requestRecord) ([
 	}
 	if err := rows.Err(); err != nil {
 		return nil, store.Classify(fmt.Errorf("storing %d fulfilment requests: %w", n, err))
+	}
+	if got != n {
+		return nil, fmt.Errorf("storing %d fulfilment requests: the database answered for %d", n, got)
 	}
 	return out, nil
 }
