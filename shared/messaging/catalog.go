@@ -42,7 +42,10 @@ type Topic struct {
 
 // Subscription is one consumer's subscription with its filter.
 type Subscription struct {
-	Name             string `json:"name"`
+	Name string `json:"name"`
+	// ConsumedBy names the system outside this app that reads the
+	// subscription (BatchStation, ADX); empty: one of this app's functions.
+	ConsumedBy       string `json:"consumedBy,omitempty"`
 	MaxDeliveryCount int    `json:"maxDeliveryCount,omitempty"`
 	LockDuration     string `json:"lockDuration,omitempty"`
 	// CorrelationFilter replaces the match-all $Default rule; nil takes every message.
