@@ -79,7 +79,7 @@ type DeadlinesFn struct {
 
 // Handle runs once.
 func (f *DeadlinesFn) Handle(ctx context.Context, _ *azfunc.Timer) error {
-	inv := azfunc.Info(ctx)
+	inv := invocation(ctx, FnEDIDeadlines)
 	ok, err := f.Store.AcquireLease(ctx, "edi-deadlines", inv.ID, pollLease)
 	if err != nil || !ok {
 		return err

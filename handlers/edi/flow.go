@@ -142,7 +142,7 @@ func register(r *kit.Registry) {
 		return pollFunc(pl), nil
 	})
 	r.ServiceBus(FnNAVSalesOrder, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {
-		return (&SalesOrderFn{Store: p.Store(), NAV: navClient(p), Partners: partners(p)}).Handle, nil
+		return (&SalesOrderFn{Function: FnNAVSalesOrder, Store: p.Store(), NAV: navClient(p), Partners: partners(p)}).Handle, nil
 	})
 	r.Timer(FnNAVOutboundPoll, "timer", func(p *kit.Parts) (kit.TimerFunc, error) {
 		pt := partners(p)
@@ -161,7 +161,7 @@ func register(r *kit.Registry) {
 		pt := partners(p)
 		_, in := spsDirs(p)
 		nc := navClient(p)
-		f := &ShipmentDocsFn{Store: p.Store(), Partners: pt, Sender: newSender(p, pt), SPS: box(p, "SPS"), NAV: box(p, "NAV"),
+		f := &ShipmentDocsFn{Function: FnEDIShipmentDocs, Store: p.Store(), Partners: pt, Sender: newSender(p, pt), SPS: box(p, "SPS"), NAV: box(p, "NAV"),
 			SPSDir: in, NAVDir: p.Setting("NAV_SFTP_INBOUND_DIR"), Via945: p.Setting("EDI_945_VIA"),
 			Us:     Interchange{Qualifier: p.Setting("EDI_ISA_QUALIFIER"), ID: p.Setting("EDI_ISA_ID")},
 			NAVISA: Interchange{Qualifier: "ZZ", ID: p.Setting("NAV_ISA_ID")}, Now: p.Now()}

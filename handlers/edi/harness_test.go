@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -171,4 +173,21 @@ func parseRSXForTest(data []byte) ([]PO, error) {
 		out = append(out, fromRSX(x, o.Dialect, ib.partnerOf(x.TradingPartnerID)))
 	}
 	return out, nil
+}
+
+func replaceOnce(s, old, new string) string { return strings.Replace(s, old, new, 1) }
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func rsxAddress(typ, q, n, name string) rsx.Address {
+	return rsx.Address{Type: typ, LocationQualifier: q, LocationNumber: n, Name: name}
 }

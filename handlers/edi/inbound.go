@@ -213,7 +213,12 @@ func (in *inbound) decideX12(ctx context.Context, name string, data []byte) (*de
 					if err != nil {
 						var np notProcessed
 						if errors.As(err, &np) {
+							// Recorded and acknowledged, but not acted on: parked for people.
 							notes = append(notes, np.reason)
+							if d.park != "" {
+								d.park += "; "
+							}
+							d.park += np.reason
 							continue
 						}
 						return nil, err

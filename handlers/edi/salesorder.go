@@ -33,6 +33,8 @@ const claimLease = time.Minute
 // up by Sell-to customer and External Document No., so a retry, a crash
 // or a redelivery never creates a second one.
 type SalesOrderFn struct {
+	// Function is the consumer name its claims are kept under.
+	Function string
 	Store    *store.Store
 	NAV      NAVOrders
 	Partners *Partners
@@ -58,7 +60,7 @@ func (f *SalesOrderFn) Handle(ctx context.Context, m *azfunc.Message) error {
 			return err
 		}
 	}
-	inv := azfunc.Info(ctx)
+	inv := invocation(ctx, f.Function)
 	claim, err := f.Store.Claim(ctx, inv.Function, m.MessageID, inv.ID, claimLease)
 	if err != nil {
 		return err
@@ -129,6 +131,19 @@ func (f *SalesOrderFn) call(ctx context.Context, action string, pt *Partner, po 
 	}
 	return created, fmt.Sprintf("NAV sales order %s for PO %s (%s, %s, ship-to %s, %d lines)", created.No, po.Number, pt.Name,
 		pt.NAVCustomer, so.ShipToCode, len(so.Lines)), nil
+}
+
+// invocation is the running invocation, named for the function when the
+// host did not say (a handler called directly).
+func invocation(ctx context.Context, function string) azfunc.InvocationInfo {
+	inv := azfunc.Info(ctx)
+	if inv.Function == "" {
+		inv.Function = function
+	}
+	if inv.ID == "" {
+		inv.ID = fmt.Sprintf("%s-%d", function, time.Now().UnixNano())
+	}
+	return inv
 }
 
 // decode reads a message's envelope and payload; what cannot be read

@@ -34,6 +34,7 @@ const (
 // anything leaves; they are then sent, and whatever could not be sent is
 // sent by edi-deadlines, which also watches their deadlines.
 type ShipmentDocsFn struct {
+	Function string
 	Store    *store.Store
 	Partners *Partners
 	Sender   *sender
@@ -77,7 +78,7 @@ func (f *ShipmentDocsFn) Handle(ctx context.Context, m *azfunc.Message) error {
 	if err := Preflight(pt, order.PO, facts); err != nil {
 		return err
 	}
-	inv := azfunc.Info(ctx)
+	inv := invocation(ctx, f.Function)
 	claim, err := f.Store.Claim(ctx, inv.Function, m.MessageID, inv.ID, claimLease)
 	if err != nil {
 		return err
