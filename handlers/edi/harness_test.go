@@ -17,6 +17,8 @@ import (
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/bus"
+	"github.com/popsockets/integration/shared/nav"
+	"github.com/popsockets/integration/shared/nav/navtest"
 	"github.com/popsockets/integration/shared/oms"
 	"github.com/popsockets/integration/shared/rsx"
 	"github.com/popsockets/integration/shared/sftpbox"
@@ -190,4 +192,27 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func rsxAddress(typ, q, n, name string) rsx.Address {
 	return rsx.Address{Type: typ, LocationQualifier: q, LocationNumber: n, Name: name}
+}
+
+type azfuncMsg = azfunc.Message
+
+func navtestServer(t testing.TB) *navtest.Server {
+	srv := navtest.NewServer(navtest.Config{})
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func navClientFor(t testing.TB, srv *navtest.Server) *nav.Client {
+	c, err := nav.New(nav.Config{BaseURL: srv.URL(), Auth: srv.Auth(), User: srv.User(), Password: srv.Password()})
+	require.NoError(t, err)
+	return c
+}
+
+func navOrder(string) nav.SalesOrder {
+	return nav.SalesOrder{SellToCustomerNo: "C-WALMART", ExternalDocumentNo: "6736452611", Lines: []nav.SalesLine{{Type: "Item", No: "801330", Quantity: "48"}}}
+}
+
+func (b *bench) deadlinesFn() *DeadlinesFn {
+	return &DeadlinesFn{Store: b.store, Partners: b.partners, Sender: b.sender(), SPS: client(b.t, b.sps), NAV: client(b.t, b.nav),
+		Alerts: b.rec, Now: b.clock}
 }
