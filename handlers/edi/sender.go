@@ -127,15 +127,21 @@ func (s *sender) markSent(ctx context.Context, box string, d outgoing) error {
 	if pt, ok := s.partners.ByID(d.part); ok {
 		ackHours = pt.AckDueHours
 	}
-	// Only X12 documents other than 997s are acknowledged (a 997 never is;
-	// for RSX, SPS's translator owns the retailer's 997).
-	awaitAck := d.format == "x12" && d.docType != "997"
+	// Only X12 documents to a trading partner other than 997s await a 997
+	// (a 997 is never acknowledged; for RSX, SPS's translator owns the
+	// retailer's 997; NAV's file drop is ours and promises none).
+	awaitAck := d.format == "x12" && d.docType != "997" && box == "sps"
+	now := s.now().UTC()
+	var ackDue *time.Time
+	if awaitAck {
+		v := now.Add(time.Duration(ackHours) * time.Hour)
+		ackDue = &v
+	}
 	return s.store.InTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
-			UPDATE edi_documents SET status = 'sent', sent_at = now(), updated_at = now(),
-			       archive_path = CASE WHEN $2 = '' THEN archive_path ELSE $2 END,
-			       ack_due_at = CASE WHEN $3 THEN now() + make_interval(hours => $4) ELSE NULL END
-			 WHERE id = $1 AND status = 'queued'`, d.id, archive, awaitAck, ackHours)
+			UPDATE edi_documents SET status = 'sent', sent_at = $3, updated_at = now(),
+			       archive_path = CASE WHEN $2 = '' THEN archive_path ELSE $2 END, ack_due_at = $4
+			 WHERE id = $1 AND status = 'queued'`, d.id, archive, now, ackDue)
 		if err != nil {
 			return fmt.Errorf("marking %s sent: %w", d.name, err)
 		}
