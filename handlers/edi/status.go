@@ -173,6 +173,17 @@ func Trace(ctx context.Context, s *store.Store, w io.Writer, key string) int {
 		steps = append(steps, js...)
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At.Before(steps[j].At) })
+	// A step recorded for both the PO and the order shows once.
+	seen := map[string]bool{}
+	uniq := steps[:0]
+	for _, st := range steps {
+		k := st.State + "\x00" + st.MessageID + "\x00" + st.Detail
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, st)
+		}
+	}
+	steps = uniq
 	fmt.Fprintln(w, "journey:")
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, st := range steps {

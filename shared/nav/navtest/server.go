@@ -32,6 +32,9 @@ type Config struct {
 	Auth string
 	// User (for NTLM "DOMAIN\user") and Password are the accepted credentials.
 	User, Password string
+	// OnCreate, when set, runs after each sales order is created (a local
+	// run plays NAV's warehouse release with it: it writes the 940).
+	OnCreate func(nav.SalesOrder)
 }
 
 // Call is one request the fake received.
@@ -251,6 +254,9 @@ func (s *Server) create(w http.ResponseWriter, inner []byte) {
 	s.next++
 	s.orders[o.No] = &o
 	s.mu.Unlock()
+	if s.cfg.OnCreate != nil {
+		s.cfg.OnCreate(o)
+	}
 	type result struct {
 		XMLName    xml.Name       `xml:"urn:microsoft-dynamics-schemas/page/salesorder Create_Result"`
 		SalesOrder nav.SalesOrder `xml:"SalesOrder"`
