@@ -214,9 +214,9 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	values["CIRRO_APP_KEY"] = "app"
 	for k, v := range map[string]string{"SPS_SFTP_USER": "popsockets", "SPS_SFTP_PASSWORD": "pw",
 		"SPS_SFTP_KNOWN_HOSTS": "[sftp.spscommerce.com]:10022 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
-		"NAV_SFTP_ADDR": "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
+		"NAV_SFTP_ADDR":        "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
 		"NAV_SFTP_KNOWN_HOSTS": "[nav-sftp.example]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
-		"NAV_BASE_URL": "https://nav.example:7047/DynamicsNAV/WS/PopSockets", "NAV_USER": `POPCORP\svc`, "NAV_PASSWORD": "pw",
+		"NAV_BASE_URL":         "https://nav.example:7047/DynamicsNAV/WS/PopSockets", "NAV_USER": `POPCORP\svc`, "NAV_PASSWORD": "pw",
 		"EDI_SEAL_KEY_ID": "k1", "EDI_SEAL_KEY": values["OMS_AES_KEY"], "BlobStorage__blobServiceUri": "https://st.blob.core.windows.net"} {
 		values[k] = v
 	}
