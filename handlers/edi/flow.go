@@ -33,7 +33,7 @@ var (
 
 func boxSettings(prefix, what, addr string, fns []string) []kit.Setting {
 	return []kit.Setting{
-		{Name: prefix + "_SFTP_ADDR", Description: what + " SFTP host:port", Default: addr, Functions: fns},
+		{Name: prefix + "_SFTP_ADDR", Description: what + " SFTP host:port" + addr, Functions: fns},
 		{Name: prefix + "_SFTP_USER", Description: what + " SFTP login", Functions: fns},
 		{Name: prefix + "_SFTP_PASSWORD", Description: what + " SFTP password (or use the private key)", Secret: true, Optional: true, Functions: fns},
 		{Name: prefix + "_SFTP_PRIVATE_KEY", Description: what + " SFTP private key, PEM or OpenSSH, unencrypted (or use the password)", Secret: true, Optional: true, Functions: fns},
@@ -50,7 +50,7 @@ var Flow = kit.Flow{
 }
 
 func settings() []kit.Setting {
-	out := boxSettings("SPS", "SPS Commerce", "sftp.spscommerce.com:10022", spsFns)
+	out := boxSettings("SPS", "SPS Commerce", " (production: sftp.spscommerce.com:10022)", spsFns)
 	out = append(out, boxSettings("NAV", "NAV's internal file drop", "", navBoxFns)...)
 	return append(out, []kit.Setting{
 		{Name: "SPS_TEST_FOLDERS", Description: "true: use SPS's testout/testin folders instead of out/in", Default: "false",

@@ -125,6 +125,8 @@ func (in *inbound) decideX12(ctx context.Context, name string, data []byte) (*de
 	d.doc.ISASender, d.doc.ISAReceiver, d.doc.Interchange = strings.TrimSpace(ir.SenderID), strings.TrimSpace(ir.ReceiverID), ir.Control
 	if pt, ok := in.partners.ByISA(ir.SenderID); ok {
 		d.doc.Partner = pt.ID
+	} else if in.box == "nav" {
+		d.doc.Partner = "nav" // NAV's own file drop, not a trading partner
 	}
 	var types []string
 	for _, g := range ix.Groups {

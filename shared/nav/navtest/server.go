@@ -1,8 +1,3 @@
-// Package navtest is a fake Dynamics NAV SOAP server for tests and local
-// runs: it parses each envelope, checks the SOAPAction against the body's
-// operation and service, checks the credentials (Basic, or a real NTLMv2
-// handshake verified against the password), keeps sales orders in memory,
-// records what it received, and can be told to fault.
 package navtest
 
 import (
