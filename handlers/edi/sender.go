@@ -45,10 +45,25 @@ type outgoing struct {
 	content                          []byte
 }
 
-func (s *sender) queued(ctx context.Context, box string) ([]outgoing, error) {
+// sendLease bounds one upload; a sender that dies leaves the document to
+// the next once it runs out.
+const sendLease = 2 * time.Minute
+
+// queued claims what is queued for box (only ids, when given): a claimed
+// document is not taken by another sender until its claim runs out, so two
+// senders never upload one file at once.
+func (s *sender) queued(ctx context.Context, box string, ids ...int64) ([]outgoing, error) {
+	if ids == nil {
+		ids = []int64{}
+	}
 	rows, err := s.store.Pool.Query(ctx, `
-		SELECT id, remote_dir, file_name, doc_type, format, partner, order_id, content FROM edi_documents
-		 WHERE direction = 'out' AND box = $1 AND status = 'queued' ORDER BY id LIMIT 200`, box)
+		UPDATE edi_documents SET send_claimed_until = now() + make_interval(secs => $3)
+		 WHERE id IN (SELECT id FROM edi_documents
+		               WHERE direction = 'out' AND box = $1 AND status = 'queued'
+		                 AND (send_claimed_until IS NULL OR send_claimed_until < now())
+		                 AND (cardinality($2::bigint[]) = 0 OR id = ANY($2))
+		               ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED)
+		RETURNING id, remote_dir, file_name, doc_type, format, partner, order_id, content`, box, ids, sendLease.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("reading queued documents for %s: %w", box, err)
 	}
@@ -64,9 +79,9 @@ func (s *sender) queued(ctx context.Context, box string) ([]outgoing, error) {
 	return out, rows.Err()
 }
 
-// flush uploads what is queued for box over sess.
-func (s *sender) flush(ctx context.Context, sess *sftpbox.Session, box string) (int, error) {
-	docs, err := s.queued(ctx, box)
+// flush uploads what is queued for box over sess (only ids, when given).
+func (s *sender) flush(ctx context.Context, sess *sftpbox.Session, box string, ids ...int64) (int, error) {
+	docs, err := s.queued(ctx, box, ids...)
 	if err != nil {
 		return 0, err
 	}
@@ -74,6 +89,7 @@ func (s *sender) flush(ctx context.Context, sess *sftpbox.Session, box string) (
 	var errs []error
 	for _, d := range docs {
 		if err := sess.Upload(ctx, d.dir, d.name, d.content); err != nil {
+			s.unclaim(ctx, d.id)
 			errs = append(errs, fmt.Errorf("sending %s %s: %w", d.docType, d.name, err))
 			continue
 		}
@@ -87,8 +103,8 @@ func (s *sender) flush(ctx context.Context, sess *sftpbox.Session, box string) (
 }
 
 // flushSOAP posts the 945s queued for NAV's SOAP service.
-func (s *sender) flushSOAP(ctx context.Context, poster ShipmentPoster) (int, error) {
-	docs, err := s.queued(ctx, BoxNAVSOAP)
+func (s *sender) flushSOAP(ctx context.Context, poster ShipmentPoster, ids ...int64) (int, error) {
+	docs, err := s.queued(ctx, BoxNAVSOAP, ids...)
 	if err != nil {
 		return 0, err
 	}
@@ -101,6 +117,7 @@ func (s *sender) flushSOAP(ctx context.Context, poster ShipmentPoster) (int, err
 			continue
 		}
 		if err := poster.PostShipment(ctx, p); err != nil {
+			s.unclaim(ctx, d.id)
 			errs = append(errs, fmt.Errorf("posting 945 %s to NAV: %w", d.name, err))
 			continue
 		}
@@ -111,6 +128,11 @@ func (s *sender) flushSOAP(ctx context.Context, poster ShipmentPoster) (int, err
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// unclaim gives a document back after a failed send.
+func (s *sender) unclaim(ctx context.Context, id int64) {
+	_, _ = s.store.Pool.Exec(context.WithoutCancel(ctx), `UPDATE edi_documents SET send_claimed_until = NULL WHERE id = $1`, id)
 }
 
 func (s *sender) markSent(ctx context.Context, box string, d outgoing) error {

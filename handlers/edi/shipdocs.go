@@ -84,15 +84,16 @@ func (f *ShipmentDocsFn) Handle(ctx context.Context, m *azfunc.Message) error {
 		return err
 	}
 	var asnName string
+	var ids []int64
 	err = claim.Record(ctx, func(tx pgx.Tx) error {
 		var err error
-		asnName, err = f.record(ctx, tx, pt, order, facts)
+		asnName, ids, err = f.record(ctx, tx, pt, order, facts)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	sent := f.sendNow(ctx)
+	sent := f.sendNow(ctx, ids)
 	azfunc.Note(ctx, "event", "ship notice and shipping advice recorded", "partner", pt.ID, "asn", asnName, "asn_format", pt.ASNFormat,
 		"cartons", len(facts.Cartons), "sent_now", sent)
 	return nil
@@ -143,7 +144,7 @@ func (f *ShipmentDocsFn) facts(ctx context.Context, s fulfillment.Shipped) (Ship
 
 // record writes the 856 and the 945 as queued documents, with their
 // control numbers and the cartons' SSCCs, in the claim's transaction.
-func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, order *ediOrder, facts ShipmentFacts) (string, error) {
+func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, order *ediOrder, facts ShipmentFacts) (string, []int64, error) {
 	now := f.Now()
 	due := facts.ShippedAt.Add(time.Duration(pt.ASNDueMinutes) * time.Minute)
 	if facts.ShippedAt.IsZero() {
@@ -157,58 +158,58 @@ func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, ord
 	case "x12":
 		s, err := X12Shipment(pt, order.PO, facts)
 		if err != nil {
-			return "", fault.Permanent(err)
+			return "", nil, fault.Permanent(err)
 		}
 		body, err := x12.Build856(s)
 		if err != nil {
-			return "", fault.Permanent(fmt.Errorf("building the 856 for %s: %w", facts.OrderID, err))
+			return "", nil, fault.Permanent(fmt.Errorf("building the 856 for %s: %w", facts.OrderID, err))
 		}
 		var buf bytes.Buffer
 		sent, err := encodeX12(ctx, &buf, nums, f.Us, partnerISA(pt), "SH", "856", body, now)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		asn.Format, asn.FileName, asn.Content = "x12", "SH"+base+".edi", buf.Bytes()
 		fillControls(asn, sent, f.Us, partnerISA(pt))
 	default:
 		s, err := RSXShipment(pt, order.PO, facts)
 		if err != nil {
-			return "", fault.Permanent(err)
+			return "", nil, fault.Permanent(err)
 		}
 		b, err := rsx.WriteShipments(s)
 		if err != nil {
-			return "", fault.Permanent(err)
+			return "", nil, fault.Permanent(err)
 		}
 		// The compliance pre-flight reads back what is about to leave.
 		if _, err := rsx.ParseShipments(b); err != nil {
-			return "", fault.Permanent(fmt.Errorf("the RSX 856 for %s does not pass its own checks: %w", facts.OrderID, err))
+			return "", nil, fault.Permanent(fmt.Errorf("the RSX 856 for %s does not pass its own checks: %w", facts.OrderID, err))
 		}
 		asn.Format, asn.FileName, asn.Content = "rsx-7", "SH"+base+".xml", b
 	}
 	asn.SHA256, asn.Size = sha(asn.Content), int64(len(asn.Content))
 	if _, err := insertDocument(ctx, tx, asn); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := nums.attach(ctx, asn.ID); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for _, c := range facts.Cartons {
 		tag, err := tx.Exec(ctx, `INSERT INTO edi_sscc (sscc, order_id, po_number, document_id) VALUES ($1, $2, $3, $4) ON CONFLICT (sscc) DO NOTHING`,
 			c.SSCC, facts.OrderID, order.PONumber, asn.ID)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if tag.RowsAffected() == 0 {
 			var other string
 			_ = tx.QueryRow(ctx, `SELECT order_id FROM edi_sscc WHERE sscc = $1`, c.SSCC).Scan(&other)
 			if other != facts.OrderID {
-				return "", fault.Permanentf("non-compliant ASN for order %s: SSCC %s was already shipped on order %s (an SSCC is never reused)", facts.OrderID, c.SSCC, other)
+				return "", nil, fault.Permanentf("non-compliant ASN for order %s: SSCC %s was already shipped on order %s (an SSCC is never reused)", facts.OrderID, c.SSCC, other)
 			}
 		}
 	}
 	advice, err := ShipAdvice(pt, order.PO, facts)
 	if err != nil {
-		return "", fault.Permanent(err)
+		return "", nil, fault.Permanent(err)
 	}
 	sa := &Document{Direction: "out", Box: "nav", Partner: pt.ID, DocType: "945", PONumber: order.PONumber, OrderID: facts.OrderID,
 		Status: StatusQueued, RemoteDir: f.NAVDir}
@@ -226,13 +227,13 @@ func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, ord
 	} else {
 		body, err := x12.Build945(advice)
 		if err != nil {
-			return "", fault.Permanent(fmt.Errorf("building the 945 for %s: %w", facts.OrderID, err))
+			return "", nil, fault.Permanent(fmt.Errorf("building the 945 for %s: %w", facts.OrderID, err))
 		}
 		var buf bytes.Buffer
 		nums945 := &txNumbers{tx: tx}
 		sent, err := encodeX12(ctx, &buf, nums945, f.Us, f.NAVISA, "SW", "945", body, now)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		sa.Format, sa.FileName, sa.Content = "x12", "SW"+base+".edi", buf.Bytes()
 		fillControls(sa, sent, f.Us, f.NAVISA)
@@ -240,15 +241,15 @@ func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, ord
 	}
 	sa.SHA256, sa.Size = sha(sa.Content), int64(len(sa.Content))
 	if _, err := insertDocument(ctx, tx, sa); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if f.Via945 != Via945SOAP {
 		if err := nums.attach(ctx, sa.ID); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	_, err = tx.Exec(ctx, `UPDATE edi_orders SET status = 'shipped', updated_at = now() WHERE partner = $1 AND po_number = $2`, order.Partner, order.PONumber)
-	return asn.FileName, err
+	return asn.FileName, []int64{asn.ID, sa.ID}, err
 }
 
 func fillControls(d *Document, sent *x12.Sent, from, to Interchange) {
@@ -280,8 +281,9 @@ func fileSafe(s string) string {
 	}, s)
 }
 
-// sendNow tries to send what is queued; what fails waits for edi-deadlines.
-func (f *ShipmentDocsFn) sendNow(ctx context.Context) int {
+// sendNow tries to send this shipment's documents; what fails waits for
+// edi-deadlines.
+func (f *ShipmentDocsFn) sendNow(ctx context.Context, ids []int64) int {
 	n := 0
 	for _, b := range []struct {
 		name string
@@ -295,7 +297,7 @@ func (f *ShipmentDocsFn) sendNow(ctx context.Context) int {
 			azfunc.Logger(ctx).Warn("sending now failed; edi-deadlines retries", "box", b.name, "error", err)
 			continue
 		}
-		k, err := f.Sender.flush(ctx, sess, b.name)
+		k, err := f.Sender.flush(ctx, sess, b.name, ids...)
 		sess.Close()
 		n += k
 		if err != nil {
@@ -303,7 +305,7 @@ func (f *ShipmentDocsFn) sendNow(ctx context.Context) int {
 		}
 	}
 	if f.Via945 == Via945SOAP && f.NAVSOAP != nil {
-		k, err := f.Sender.flushSOAP(ctx, f.NAVSOAP)
+		k, err := f.Sender.flushSOAP(ctx, f.NAVSOAP, ids...)
 		n += k
 		if err != nil {
 			azfunc.Logger(ctx).Warn("posting the 945 failed; edi-deadlines retries", "error", err)

@@ -254,3 +254,36 @@ var errRollback = fmt.Errorf("roll back")
 type azfuncMessage = azfuncMsg
 
 func navOrderJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestTwoSendersNeverUploadOneFileTwice(t *testing.T) {
+	t.Parallel()
+	b := newBench(t)
+	m := b.shippedOrder(t, "6736452611", walmartShipment("SO001000"))
+	b.sps.Down(true) // recorded, not sent
+	require.NoError(t, b.shipmentDocsFn(Via945SFTP).Handle(context.Background(), m))
+	b.sps.Down(false)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := client(t, b.sps).Open(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer sess.Close()
+			if _, err := b.sender().flush(context.Background(), sess, "sps"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	renames := 0
+	for _, r := range b.sps.Renamed() {
+		if strings.HasPrefix(r[1], "in/SH") {
+			renames++
+		}
+	}
+	require.Equal(t, 1, renames)
+}

@@ -50,6 +50,7 @@ type Server struct {
 	refuseRm  bool
 	refuseMv  bool
 	onList    func(dir string, n int)
+	onRename  func(from, to string)
 	lists     int
 	removed   []string
 	renamed   [][2]string
@@ -156,6 +157,14 @@ func (s *Server) OnList(fn func(dir string, n int)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onList = fn
+}
+
+// OnRename runs fn after each rename (an upload arriving under its final
+// name): benchmarks time arrivals with it.
+func (s *Server) OnRename(fn func(from, to string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRename = fn
 }
 
 // Removed lists the paths deleted, in order.
@@ -419,7 +428,11 @@ func (h *handlers) rename(r *sftp.Request) error {
 	}
 	h.s.mu.Lock()
 	h.s.renamed = append(h.s.renamed, [2]string{r.Filepath, r.Target})
+	fn := h.s.onRename
 	h.s.mu.Unlock()
+	if fn != nil {
+		fn(r.Filepath, r.Target)
+	}
 	return nil
 }
 

@@ -39,6 +39,9 @@ CREATE TABLE edi_documents (
     acked_at       timestamptz,
     warned_at      timestamptz,
     alerted_at     timestamptz,
+    -- send_claimed_until: a sender holds the document while it uploads it,
+    -- so two senders never write the same file at once.
+    send_claimed_until timestamptz,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
