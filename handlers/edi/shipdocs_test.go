@@ -281,7 +281,7 @@ func TestTwoSendersNeverUploadOneFileTwice(t *testing.T) {
 	wg.Wait()
 	renames := 0
 	for _, r := range b.sps.Renamed() {
-		if strings.HasPrefix(r[1], "in/SH") {
+		if strings.Contains(r[1], "in/SH") {
 			renames++
 		}
 	}
