@@ -49,11 +49,9 @@ const pollLease = 10 * time.Minute
 // decided is what processing a file decided, to record in one transaction
 // with the file's own row.
 type decided struct {
-	doc      *Document
-	partner  string
-	park     string // non-empty: park the file with this reason (and alert)
-	apply    func(ctx context.Context, tx pgx.Tx, docID int64) ([]queued, error)
-	messages []bus.Message
+	doc   *Document
+	park  string // non-empty: park the file with this reason (and alert)
+	apply func(ctx context.Context, tx pgx.Tx, docID int64) ([]queued, error)
 }
 
 type queued struct {

@@ -2,7 +2,6 @@ package edi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,7 +22,6 @@ import (
 var (
 	sscc1 = "008429781000000012"
 	sscc2 = "008429781000000029"
-	sscc3 = "008429781000000036"
 )
 
 func walmartShipment(orderID string) fulfillment.Shipped {
@@ -252,8 +250,6 @@ func TestControlNumbersUnderConcurrency(t *testing.T) {
 var errRollback = fmt.Errorf("roll back")
 
 type azfuncMessage = azfuncMsg
-
-func navOrderJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestTwoSendersNeverUploadOneFileTwice(t *testing.T) {
 	t.Parallel()
