@@ -1,7 +1,11 @@
 package edi
 
 import (
+	"os"
+	"path/filepath"
+
 	"context"
+	"github.com/popsockets/integration/shared/sftpbox/sftptest"
 	"strings"
 	"testing"
 
@@ -273,4 +277,28 @@ func TestPurchaseOrderToNAV(t *testing.T) {
 		require.ErrorContains(t, err, "ship-to location 9999999 (WALMART DC 3124) has no NAV Ship-to Code")
 		require.ErrorContains(t, err, `line 002: no item for buyer part "UNKNOWN"`)
 	})
+}
+
+// TestSPSPollAgainstOpenSSH runs the poll against a real sshd (key login,
+// pinned host key): two looks, download, archive, record, delete, and the
+// 997 written under a temporary name and renamed.
+func TestSPSPollAgainstOpenSSH(t *testing.T) {
+	t.Parallel()
+	b := newBench(t)
+	o := sftptest.StartOpenSSH(t, "out", "in")
+	c, err := sftpbox.New(sftpbox.Config{Addr: o.Addr, User: o.User, PrivateKey: o.PrivateKey, KnownHosts: o.KnownHosts})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(o.Home, "out", "PO77.edi"), testdata(t, "850-target.edi"), 0o644))
+	p := b.spsPoller()
+	p.client = c
+	res := b.poll(p)
+	require.Equal(t, 1, res.Taken)
+	left, err := os.ReadDir(filepath.Join(o.Home, "out"))
+	require.NoError(t, err)
+	require.Empty(t, left, "deleted after the commit")
+	in, err := os.ReadDir(filepath.Join(o.Home, "in"))
+	require.NoError(t, err)
+	require.Len(t, in, 1)
+	require.True(t, strings.HasPrefix(in[0].Name(), "FA"), "the 997, under its final name only")
+	require.Len(t, b.rec.messages, 2)
 }
