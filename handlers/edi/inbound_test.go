@@ -1,11 +1,9 @@
 package edi
 
 import (
+	"context"
 	"os"
 	"path/filepath"
-
-	"context"
-	"github.com/popsockets/integration/shared/sftpbox/sftptest"
 	"strings"
 	"testing"
 
@@ -13,6 +11,7 @@ import (
 
 	"github.com/popsockets/integration/shared/golden"
 	"github.com/popsockets/integration/shared/sftpbox"
+	"github.com/popsockets/integration/shared/sftpbox/sftptest"
 	"github.com/popsockets/integration/shared/x12"
 )
 
