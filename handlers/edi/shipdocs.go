@@ -169,6 +169,11 @@ func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, ord
 		if err != nil {
 			return "", nil, err
 		}
+		// The compliance pre-flight validates what is about to leave: HL
+		// structure and numbering, CTT counts, SSCC check digits, envelope.
+		if rep := x12.Validate(x12.ParseBytes(buf.Bytes())); !rep.Valid() {
+			return "", nil, fault.Permanentf("the X12 856 for %s does not pass validation: %s", facts.OrderID, firstProblem(rep))
+		}
 		asn.Format, asn.FileName, asn.Content = "x12", "SH"+base+".edi", buf.Bytes()
 		fillControls(asn, sent, f.Us, partnerISA(pt))
 	default:
@@ -250,6 +255,15 @@ func (f *ShipmentDocsFn) record(ctx context.Context, tx pgx.Tx, pt *Partner, ord
 	}
 	_, err = tx.Exec(ctx, `UPDATE edi_orders SET status = 'shipped', updated_at = now() WHERE partner = $1 AND po_number = $2`, order.Partner, order.PONumber)
 	return asn.FileName, []int64{asn.ID, sa.ID}, err
+}
+
+func firstProblem(rep *x12.Report) string {
+	for _, e := range rep.All() {
+		if e.Severity >= x12.SeverityError {
+			return e.Place() + ": " + e.Text()
+		}
+	}
+	return "unknown problem"
 }
 
 func fillControls(d *Document, sent *x12.Sent, from, to Interchange) {
