@@ -212,7 +212,7 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	values["OMS_BASE_URL"], values["CIRRO_BASE_URL"], values["XB_BASE_URL"] = "https://oms.example", "https://cirro.example", "https://xb.example"
 	values["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
 	values["CIRRO_APP_KEY"] = "app"
-	for k, v := range map[string]string{"SPS_SFTP_USER": "popsockets", "SPS_SFTP_PASSWORD": "pw",
+	for k, v := range map[string]string{"SPS_SFTP_ADDR": "sftp.spscommerce.com:10022", "SPS_SFTP_USER": "popsockets", "SPS_SFTP_PASSWORD": "pw",
 		"SPS_SFTP_KNOWN_HOSTS": "[sftp.spscommerce.com]:10022 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
 		"NAV_SFTP_ADDR":        "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
 		"NAV_SFTP_KNOWN_HOSTS": "[nav-sftp.example]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
