@@ -181,6 +181,7 @@ func TestSPSInboundPoll(t *testing.T) {
 		require.Len(t, b.rec.parked, 1)
 		require.Contains(t, b.rec.parked[0].Reason, "duplicate interchange: TARGET already sent interchange control number 000005001")
 		require.Len(t, b.rec.messages, 2, "nothing from the duplicate")
+		require.Equal(t, 1, b.count(`SELECT count(*) FROM edi_documents WHERE status = 'duplicate' AND reason LIKE 'duplicate interchange%'`))
 	})
 	t.Run("HostKeyMismatchIsRefusedAndAlerted", func(t *testing.T) {
 		t.Parallel()

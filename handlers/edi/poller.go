@@ -263,8 +263,11 @@ func (p *poller) take(ctx context.Context, sess *sftpbox.Session, f sftpbox.File
 		return "", fmt.Errorf("archiving %s: %w", f.Name, err)
 	}
 	d.doc.ArchivePath = ArchiveContainer + "/" + name
-	if d.park != "" && d.doc.Status == StatusReceived {
-		d.doc.Status, d.doc.Reason = StatusParked, d.park
+	if d.park != "" {
+		if d.doc.Status == StatusReceived {
+			d.doc.Status = StatusParked
+		}
+		d.doc.Reason = d.park
 	}
 	var notify []queued
 	created := false
