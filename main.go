@@ -27,6 +27,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/infra"
@@ -41,6 +42,7 @@ import (
 var flows = []kit.Flow{
 	platform.Flow,
 	fulfillment.Flow,
+	edi.Flow,
 }
 
 func main() {

@@ -212,6 +212,14 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	values["OMS_BASE_URL"], values["CIRRO_BASE_URL"], values["XB_BASE_URL"] = "https://oms.example", "https://cirro.example", "https://xb.example"
 	values["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
 	values["CIRRO_APP_KEY"] = "app"
+	for k, v := range map[string]string{"SPS_SFTP_ADDR": "sftp.spscommerce.com:10022", "SPS_SFTP_USER": "popsockets", "SPS_SFTP_PASSWORD": "pw",
+		"SPS_SFTP_KNOWN_HOSTS": "[sftp.spscommerce.com]:10022 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
+		"NAV_SFTP_ADDR":        "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
+		"NAV_SFTP_KNOWN_HOSTS": "[nav-sftp.example]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
+		"NAV_BASE_URL":         "https://nav.example:7047/DynamicsNAV/WS/PopSockets", "NAV_USER": `POPCORP\svc`, "NAV_PASSWORD": "pw",
+		"EDI_SEAL_KEY_ID": "k1", "EDI_SEAL_KEY": values["OMS_AES_KEY"], "BlobStorage__blobServiceUri": "https://st.blob.core.windows.net"} {
+		values[k] = v
+	}
 	app, _ := built(t, values)
 	for _, s := range app.Status() {
 		require.NoError(t, s.Err, "%s is configured", s.Function)
@@ -230,7 +238,7 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
 	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
-	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false}, app.FlowsReady())
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true}, app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

@@ -25,6 +25,7 @@ type Partners struct {
 	Cirro    *cirrotest.Server
 	XB       *xbtest.Server
 	Teams    *teamstest.Server
+	EDI      *EDI
 	Keyring  *oms.Keyring
 	Settings map[string]string
 	// Requester plays OMS asking for fulfilment.
@@ -84,6 +85,9 @@ func Start(hostURL string, o Options) (*Partners, error) {
 		"SHIP_METHODS":       string(ships),
 		"TEAMS_WORKFLOW_URL": p.Teams.URL(),
 	}
+	if err := startEDI(p); err != nil {
+		return nil, err
+	}
 	p.Requester = &omstest.Requester{
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
@@ -97,4 +101,5 @@ func (p *Partners) Close() {
 	p.OMS.Close()
 	p.XB.Close()
 	p.Teams.Close()
+	p.EDI.Close()
 }
