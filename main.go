@@ -60,7 +60,8 @@ const usage = `usage: handler [command]
   config list   every app setting: flow, functions that read it, secret or not, default
   trace         print an order's journey:           handler trace <order-id>
   replay        re-drive a parked message:          handler replay <parked-id>
-  edi           validate, acknowledge, show X12:    handler edi help
+  edi           validate, acknowledge, show X12 and RSX:  handler edi help
+  edi status    outbound EDI documents by state (due, late, awaiting a 997, accepted, rejected)
   version       print the build's revision
 `
 
@@ -78,6 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "replay":
 		return replay(ctx, args[1:], getenv, stdout, stderr)
 	case "edi":
+		if len(args) > 1 && args[1] == "status" {
+			return ediStatus(ctx, getenv, stdout, stderr)
+		}
 		return x12cli.Run(ctx, args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
