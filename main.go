@@ -29,6 +29,7 @@ import (
 
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/platform"
+	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
@@ -41,6 +42,7 @@ import (
 var flows = []kit.Flow{
 	platform.Flow,
 	fulfillment.Flow,
+	print.Flow,
 }
 
 func main() {

@@ -212,6 +212,9 @@ var keyVaultSettings = [
   'CIRRO_WEBHOOK_SECRETS'
   'XB_API_KEY'
   'TEAMS_WORKFLOW_URL'
+  'PRINTSTATION_API_KEY'
+  'PRINTSTATION_WEBHOOK_SECRETS'
+  'IMAGE_VALIDATOR_CLIENT_SECRET'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')

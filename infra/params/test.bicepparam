@@ -34,6 +34,17 @@ param appConfig = {
   FULFILLMENT_B2B_SOURCES: ''
   // empty: any pack code
   FULFILLMENT_PREPACK_CODES: ''
+  // print batching rules: empty for the embedded handlers/print/rules.json
+  PRINT_RULES: ''
+  // PrintStation API base URL
+  PRINTSTATION_BASE_URL: ''
+  // image validator API base URL and OAuth token endpoint
+  IMAGE_VALIDATOR_BASE_URL: ''
+  IMAGE_VALIDATOR_TOKEN_URL: ''
+  // image validator OAuth client id (not a secret; the client secret is)
+  IMAGE_VALIDATOR_CLIENT_ID: ''
+  // scopes asked with the token, space-separated (empty: none)
+  IMAGE_VALIDATOR_SCOPE: ''
 }
 
 // Secret settings test does not set: the previous AES key exists only
@@ -56,6 +67,12 @@ param timers = [
     setting: 'OUTBOX_RELAY_SCHEDULE'
     schedule: '0 * * * * *'
     intervalMinutes: 1
+  }
+  {
+    function: 'print-batch-build'
+    setting: 'PRINT_BATCH_BUILD_SCHEDULE'
+    schedule: '0 */5 * * * *'
+    intervalMinutes: 5
   }
 ]
 
