@@ -246,10 +246,7 @@ func (b *Builder) recordVerdicts(ctx context.Context, holder string, items []che
 		}
 		r.parked = res.ID
 	}
-	fn := azfunc.Info(ctx).Function
-	if fn == "" {
-		fn = FnBuild
-	}
+	fn := FnBuild
 	return b.Store.InTx(ctx, func(tx pgx.Tx) error {
 		if len(approved) > 0 {
 			tag, err := tx.Exec(ctx, `
@@ -336,10 +333,7 @@ func waitSteps(ctx context.Context, tx pgx.Tx, ids []int64, reason, system strin
 	if err != nil {
 		return fmt.Errorf("noting why print lines wait: %w", err)
 	}
-	fn := azfunc.Info(ctx).Function
-	if fn == "" {
-		fn = FnBuild
-	}
+	fn := FnBuild
 	var steps []store.JourneyStep
 	seen := map[string]bool{}
 	for _, o := range orders {
@@ -565,10 +559,7 @@ func (b *Builder) sendOne(ctx context.Context, claim *store.Claim, fb formedBatc
 		})
 	}
 	sub, err := b.PrintStation.SubmitBatch(ctx, batch, claim.IdempotencyKey(fb.id))
-	fn := azfunc.Info(ctx).Function
-	if fn == "" {
-		fn = FnBuild
-	}
+	fn := FnBuild
 	switch c := fault.ClassOf(err); {
 	case err == nil:
 		err = claim.Record(ctx, func(tx pgx.Tx) error {
@@ -655,10 +646,7 @@ func (b *Builder) refused(ctx context.Context, claim *store.Claim, fb formedBatc
 		}
 		parked[it.order] = res.ID
 	}
-	fn := azfunc.Info(ctx).Function
-	if fn == "" {
-		fn = FnBuild
-	}
+	fn := FnBuild
 	err := claim.Record(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE print_batches SET status = 'refused', reason = $2, attempts = attempts + 1, last_error = $2
 			WHERE batch_id = $1 AND status = 'formed'`, fb.id, reason); err != nil {

@@ -39,10 +39,9 @@ func (h *Intake) Handle(ctx context.Context, m *azfunc.Message) error {
 	if err != nil {
 		return err
 	}
-	inv := azfunc.Info(ctx)
-	step := store.JourneyStep{OrderID: o.OrderID, System: SystemIntegration, Function: inv.Function, MessageID: m.MessageID}
+	step := store.JourneyStep{OrderID: o.OrderID, System: SystemIntegration, Function: FnIntake, MessageID: m.MessageID}
 	var added, requeued, unchanged int
-	err = h.Store.Once(ctx, inv.Function, m.MessageID, inv.ID, func(tx pgx.Tx) error {
+	err = h.Store.Once(ctx, FnIntake, m.MessageID, azfunc.Info(ctx).ID, func(tx pgx.Tx) error {
 		if !d.Printable {
 			step.State, step.Detail = StateNotForPrint, d.Reason
 			return store.RecordJourney(ctx, tx, step)

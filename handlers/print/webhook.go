@@ -96,7 +96,7 @@ func (h *Webhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	}
 	azfunc.SetCorrelationID(ctx, ev.Data.BatchID)
 	ans := &WebhookAnswer{Status: "received", BatchID: ev.Data.BatchID, Completed: []string{}}
-	fn := azfunc.Info(ctx).Function
+	fn := FnWebhook
 	var msgs []bus.Message
 	var ids []int64
 	err = h.Store.InTx(ctx, func(tx pgx.Tx) error {
@@ -147,7 +147,7 @@ func (h *Webhook) handle(r *http.Request) (*WebhookAnswer, error) {
 	if errors.Is(err, errUnknown) {
 		// Kept, and people are told; nothing else is written.
 		if _, perr := h.Parker.Park(ctx, azfunc.Parked{
-			Function: azfunc.Info(ctx).Function, Trigger: azfunc.KindHTTP, Binding: ev.Type, MessageID: "printstation/" + v.ID,
+			Function: FnWebhook, Trigger: azfunc.KindHTTP, Binding: ev.Type, MessageID: "printstation/" + v.ID,
 			CorrelationID: ev.Data.BatchID, InvocationID: azfunc.Info(ctx).ID, DeliveryCount: 1,
 			Reason: err.Error() + ": kept for a person; it is not replayable, ask PrintStation to resend once the cause is fixed", Payload: body,
 		}); perr != nil {

@@ -37,6 +37,9 @@ type ReceivedBatch struct {
 	Batch               printstation.Batch
 	PrintStationBatchID string
 	IdempotencyKey      string
+	// Received is when the fake took the batch; its events carry it as
+	// their timestamp, so a repeated report is the same bytes.
+	Received time.Time
 	// Reported is true once a completion was delivered (2xx) for it.
 	Reported bool
 }
@@ -133,7 +136,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		st.refusals = st.refusals[1:]
 	} else {
 		st.seq++
-		rb := &ReceivedBatch{Batch: b, PrintStationBatchID: fmt.Sprintf("PS%07d", st.seq), IdempotencyKey: key}
+		rb := &ReceivedBatch{Batch: b, PrintStationBatchID: fmt.Sprintf("PS%07d", st.seq), IdempotencyKey: key, Received: time.Now().UTC()}
 		st.batches[b.BatchID], st.order = rb, append(st.order, b.BatchID)
 		a = fakeserver.JSON(http.StatusCreated, printstation.Submitted{BatchID: b.BatchID, PrintStationBatchID: rb.PrintStationBatchID,
 			Status: "accepted", ItemCount: len(b.Items)})
@@ -142,7 +145,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 			id := b.BatchID
 			time.AfterFunc(cb.CompleteDelay, func() {
 				defer s.callbackDone()
-				s.deliver(context.Background(), *cb, completion(id, rb.PrintStationBatchID))
+				s.deliver(context.Background(), *cb, completion(id, rb.PrintStationBatchID, rb.Received))
 			})
 		}
 	}
@@ -167,8 +170,8 @@ func checkBatch(b printstation.Batch) string {
 	return ""
 }
 
-func completion(batchID, psID string) printstation.BatchEvent {
-	return printstation.BatchEvent{Type: printstation.EventBatchCompleted, Timestamp: time.Now().UTC(),
+func completion(batchID, psID string, at time.Time) printstation.BatchEvent {
+	return printstation.BatchEvent{Type: printstation.EventBatchCompleted, Timestamp: at,
 		Data: printstation.BatchEventData{BatchID: batchID, PrintStationBatchID: psID}}
 }
 
@@ -245,20 +248,21 @@ func EventID(ev printstation.BatchEvent) string {
 }
 
 // CompleteBatch reports a batch complete by hand (items may give some
-// items another status), to the configured callback, once.
+// items another status), to the configured callback, once; the same call
+// again sends the same bytes with the same webhook-id.
 func (s *Server) CompleteBatch(ctx context.Context, batchID string, items ...printstation.EventItem) (int, []byte, error) {
 	s.mu.Lock()
 	cb := s.batches.callback
 	b, ok := s.batches.batches[batchID]
-	psID := ""
+	psID, at := "", time.Time{}
 	if ok {
-		psID = b.PrintStationBatchID
+		psID, at = b.PrintStationBatchID, b.Received
 	}
 	s.mu.Unlock()
 	if cb == nil {
 		return 0, nil, errors.New("printstationtest: no callback configured (ReportTo)")
 	}
-	ev := completion(batchID, psID)
+	ev := completion(batchID, psID, at)
 	ev.Data.Items = items
 	return Send(ctx, *cb, EventID(ev), ev)
 }
