@@ -25,6 +25,7 @@ type Partners struct {
 	Cirro    *cirrotest.Server
 	XB       *xbtest.Server
 	Teams    *teamstest.Server
+	Print    *PrintPartners
 	Keyring  *oms.Keyring
 	Settings map[string]string
 	// Requester plays OMS asking for fulfilment.
@@ -84,6 +85,7 @@ func Start(hostURL string, o Options) (*Partners, error) {
 		"SHIP_METHODS":       string(ships),
 		"TEAMS_WORKFLOW_URL": p.Teams.URL(),
 	}
+	p.startPrint(hostURL, o)
 	p.Requester = &omstest.Requester{
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
@@ -97,4 +99,5 @@ func (p *Partners) Close() {
 	p.OMS.Close()
 	p.XB.Close()
 	p.Teams.Close()
+	p.Print.Close()
 }
