@@ -577,8 +577,8 @@ func (b *Builder) sendOne(ctx context.Context, claim *store.Claim, fb formedBatc
 			var steps []store.JourneyStep
 			for _, o := range orders.keys {
 				steps = append(steps, store.JourneyStep{OrderID: o, State: StatePrintBatched, System: SystemPrintStation, Function: fn, MessageID: fb.id,
-					Detail: fmt.Sprintf("batched in %s with %d of its lines (%d %s items at %s), accepted by PrintStation as %s",
-						fb.id, orders.count[o], len(items), fb.category, fb.site, sub.PrintStationBatchID)})
+					Detail: fmt.Sprintf("batched in %s with %s of the order (a batch of %d %s items at %s), accepted by PrintStation as %s",
+						fb.id, lines(orders.count[o]), len(items), fb.category, fb.site, sub.PrintStationBatchID)})
 			}
 			return recordSteps(ctx, tx, steps)
 		})
@@ -661,8 +661,8 @@ func (b *Builder) refused(ctx context.Context, claim *store.Claim, fb formedBatc
 		var steps []store.JourneyStep
 		for _, o := range orders.keys {
 			steps = append(steps, store.JourneyStep{OrderID: o, State: StateBatchRefused, System: SystemPrintStation, Function: fn, MessageID: fb.id,
-				Detail: fmt.Sprintf("PrintStation refused batch %s (%d of its lines): %s; parked (#%d) and people are alerted: handler replay %d queues them again",
-					fb.id, orders.count[o], reason, parked[o], parked[o])})
+				Detail: fmt.Sprintf("PrintStation refused batch %s (%s of the order): %s; parked (#%d) and people are alerted: handler replay %d queues them again",
+					fb.id, lines(orders.count[o]), reason, parked[o], parked[o])})
 		}
 		return recordSteps(ctx, tx, steps)
 	})

@@ -174,7 +174,7 @@ func QueuedDetail(d Decision, r *Rules, added, requeued, unchanged int) string {
 	for _, c := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", cats[c], c))
 	}
-	s := fmt.Sprintf("%d print lines at %s (%s), due %s", len(d.Lines), d.Site, strings.Join(parts, ", "), d.Lines[0].Due.Format(time.DateOnly))
+	s := fmt.Sprintf("%s to print at %s (%s), due %s", lines(len(d.Lines)), d.Site, strings.Join(parts, ", "), d.Lines[0].Due.Format(time.DateOnly))
 	switch {
 	case added+requeued == 0:
 		return s + fmt.Sprintf(": nothing new, all %d already queued or batched", unchanged)
@@ -188,4 +188,12 @@ func QueuedDetail(d Decision, r *Rules, added, requeued, unchanged int) string {
 		s += fmt.Sprintf("; not printed: %s", strings.Join(d.Skipped, ", "))
 	}
 	return s + "; images are validated, then " + r.WaitReason(d.Site, d.Lines[0].Category)
+}
+
+// lines is "1 line" or "n lines".
+func lines(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return fmt.Sprintf("%d lines", n)
 }

@@ -29,7 +29,7 @@ func TestIntakeRecordsEveryDecisionInTheJourney(t *testing.T) {
 		require.NoError(t, e.deliver(t, "m1", order("ORD-P", "CROF", line("10000", "CPOD"), line("20000", "FG"), line("30000", "STD"))))
 		require.Equal(t, []string{StatePrintQueued}, states(t, e.s, "ORD-P"))
 		d := lastDetail(t, e.s, "ORD-P")
-		require.Contains(t, d, "2 print lines at CROF (1 custom-photo, 1 standard), due 2026-12-04")
+		require.Contains(t, d, "2 lines to print at CROF (1 custom-photo, 1 standard), due 2026-12-04")
 		require.Contains(t, d, "not printed: 20000 FG")
 		require.Contains(t, d, "waiting for a batch: 3 custom-photo items at CROF make a batch")
 		require.Equal(t, map[string]string{"10000": "queued", "30000": "queued"}, itemStatuses(t, e.s, "ORD-P"))
@@ -110,7 +110,7 @@ func TestBuildBatchesBySiteAndCategoryAndSendsThem(t *testing.T) {
 	require.Equal(t, map[string]string{"1": "sent", "2": "sent", "3": "validated"}, itemStatuses(t, e.s, "ORD-A"))
 	require.Equal(t, map[string]string{"1": "sent", "2": "validated"}, itemStatuses(t, e.s, "ORD-B"))
 	require.Equal(t, []string{StatePrintQueued, StatePrintBatched}, states(t, e.s, "ORD-A"))
-	require.Contains(t, lastDetail(t, e.s, "ORD-A"), "batched in "+pb.Batch.BatchID+" with 2 of its lines (3 custom-photo items at CROF), accepted by PrintStation as PS0000001")
+	require.Contains(t, lastDetail(t, e.s, "ORD-A"), "batched in "+pb.Batch.BatchID+" with 2 lines of the order (a batch of 3 custom-photo items at CROF), accepted by PrintStation as PS0000001")
 
 	t.Run("ASecondRunBeforeTheCutoffSendsNothing", func(t *testing.T) {
 		st, err := e.b.Build(ctx)
@@ -428,4 +428,58 @@ func tampered(t *testing.T, url string, signedBody, sentBody []byte) int {
 	require.NoError(t, err)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestAnOrderInTwoBatchesCompletedAtOnceIsCompleteOnce: the two batches'
+// completions arrive together; the last one to commit sees the other's
+// lines, so OMS is told COMPLETE exactly once.
+func TestAnOrderInTwoBatchesCompletedAtOnceIsCompleteOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for round := range 3 {
+		e := newEnv(t, testRules)
+		e.setNow(time.Date(2026, 12, 4, 17, 0, 0, 0, time.UTC))
+		id := "ORD-TWO-" + string(rune('a'+round))
+		require.NoError(t, e.deliver(t, "t"+id, order(id, "CROF", line("1", "CPOD"), line("2", "STD"))))
+		_, err := e.b.Build(ctx)
+		require.NoError(t, err)
+		batches := e.ps.Batches()
+		require.Len(t, batches, 2)
+		// Hold the order so that both events are in flight at once, each
+		// having marked its own lines printed, before either counts.
+		hold, err := e.s.Pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = hold.Exec(ctx, `SELECT 1 FROM print_orders WHERE order_id = $1 FOR UPDATE`, id)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for _, pb := range batches {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, body, err := e.ps.CompleteBatch(ctx, pb.Batch.BatchID)
+				assert200(t, status, body, err)
+			}()
+		}
+		deadline := time.After(10 * time.Second)
+		for storetest.Count(t, e.s, `SELECT * FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%print_orders%FOR UPDATE%'`) < 2 {
+			select {
+			case <-deadline:
+				_ = hold.Rollback(ctx)
+				wg.Wait()
+				t.Fatal("both events should wait on the order before counting its lines")
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		require.NoError(t, hold.Commit(ctx))
+		wg.Wait()
+		require.Equal(t, 1, storetest.Count(t, e.s, `SELECT * FROM outbox WHERE envelope->>'refe_id' = $1 AND envelope->>'event_type' = $2`,
+			id, EventBatchingCompleted), "round %d", round)
+		require.Contains(t, states(t, e.s, id), StatePrinted)
+	}
+}
+
+func assert200(t *testing.T, status int, body []byte, err error) {
+	if err != nil || status != http.StatusOK {
+		t.Errorf("webhook answered %d %s %v", status, body, err)
+	}
 }

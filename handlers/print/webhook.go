@@ -126,6 +126,11 @@ func (h *Webhook) handle(r *http.Request) (*WebhookAnswer, error) {
 			return err
 		}
 		now := h.Now()
+		// One order's lines may be in several batches whose events arrive
+		// at once: each order is locked (in order, so two events never wait
+		// on each other) before its lines are counted, so the last event
+		// sees the others' lines and COMPLETE is never missed.
+		slices.Sort(changed.orders)
 		for _, o := range changed.orders {
 			m, completed, err := orderUpdate(ctx, tx, o, changed.byOrder[o], ev, site, fn, v.ID, now)
 			if err != nil {
@@ -234,6 +239,9 @@ func applyEvent(ctx context.Context, tx pgx.Tx, ev *printstation.BatchEvent) (ch
 // QUARANTINED for held lines, COMPLETE once every print line is printed.
 func orderUpdate(ctx context.Context, tx pgx.Tx, orderID string, items []changedItem, ev *printstation.BatchEvent, site, fn, webhookID string,
 	now time.Time) ([]bus.Message, bool, error) {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM print_orders WHERE order_id = $1 FOR UPDATE`, orderID); err != nil {
+		return nil, false, fmt.Errorf("locking print order %s: %w", orderID, err)
+	}
 	var total, printed int
 	var batches []string
 	if err := tx.QueryRow(ctx, `
@@ -291,7 +299,7 @@ func orderUpdate(ctx context.Context, tx pgx.Tx, orderID string, items []changed
 	}
 	if printed < total {
 		step.State = StateLinesPrinted
-		step.Detail = fmt.Sprintf("%d lines printed in batch %s; %d of %d print lines printed, the order waits for the rest", nowPrinted, ev.Data.BatchID, printed, total)
+		step.Detail = fmt.Sprintf("%s printed in batch %s; %d of %d print lines printed, the order waits for the rest", lines(nowPrinted), ev.Data.BatchID, printed, total)
 		return msgs, false, store.RecordJourney(ctx, tx, step)
 	}
 	tag, err := tx.Exec(ctx, `UPDATE print_orders SET completed_at = now(), updated_at = now() WHERE order_id = $1 AND completed_at IS NULL`, orderID)
@@ -320,7 +328,7 @@ func orderUpdate(ctx context.Context, tx pgx.Tx, orderID string, items []changed
 		return nil, false, err
 	}
 	step.State = StatePrinted
-	step.Detail = fmt.Sprintf("all %d print lines printed (batch %s); OMS is told: batching-update COMPLETE, batch_reference %s", total, strings.Join(batches, ", "), ev.Data.BatchID)
+	step.Detail = fmt.Sprintf("every print line printed (%d; batches %s); OMS is told: batching-update COMPLETE, batch_reference %s", total, strings.Join(batches, ", "), ev.Data.BatchID)
 	if err := store.RecordJourney(ctx, tx, step); err != nil {
 		return nil, false, err
 	}
