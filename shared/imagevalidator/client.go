@@ -220,7 +220,7 @@ func (c *Client) Classify(ctx context.Context, images []Image) ([]Verdict, error
 			return nil, fault.Permanentf("classifying images: image %d has no id, no URL, or a repeated id", i+1)
 		}
 		seen[im.ID] = true
-		req.Images[i] = WireImage{ID: im.ID, URL: im.URL, ImageType: im.ImageType}
+		req.Images[i] = WireImage(im)
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
