@@ -141,7 +141,7 @@ func (b *Builder) validate(ctx context.Context, holder string, st *RunStats) err
 			return err
 		}
 		if len(failed) > 0 {
-			if err := b.release(ctx, holder, failed); err != nil {
+			if err := b.release(ctx, holder, failed, ctx.Err() == nil); err != nil {
 				return errors.Join(cause, err)
 			}
 			return fmt.Errorf("checking print images: %w", cause)
@@ -280,8 +280,9 @@ func (b *Builder) recordVerdicts(ctx context.Context, holder string, items []che
 }
 
 // release gives lines back to the queue after the validator failed, and
-// notes in their journeys why they wait.
-func (b *Builder) release(ctx context.Context, holder string, items []checkItem) error {
+// (when it was the validator, not the run's deadline) notes in their
+// journeys why they wait.
+func (b *Builder) release(ctx context.Context, holder string, items []checkItem, validatorFailed bool) error {
 	ids := make([]int64, len(items))
 	for i, it := range items {
 		ids[i] = it.id
@@ -292,6 +293,9 @@ func (b *Builder) release(ctx context.Context, holder string, items []checkItem)
 			UPDATE print_items SET status = 'queued', lease_until = NULL, lease_holder = '', updated_at = now()
 			 WHERE id = ANY($1) AND status = 'validating' AND lease_holder = $2`, ids, holder); err != nil {
 			return fmt.Errorf("giving print lines back to the queue: %w", err)
+		}
+		if !validatorFailed {
+			return nil
 		}
 		return waitSteps(ctx, tx, ids, reasonValidatorDown, SystemImageValidator)
 	})
