@@ -30,6 +30,7 @@ import (
 	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/platform"
+	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
@@ -43,6 +44,7 @@ var flows = []kit.Flow{
 	platform.Flow,
 	fulfillment.Flow,
 	edi.Flow,
+	print.Flow,
 }
 
 func main() {

@@ -224,7 +224,9 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 		"NAV_SFTP_ADDR":        "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
 		"NAV_SFTP_KNOWN_HOSTS": "[nav-sftp.example]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
 		"NAV_BASE_URL":         "https://nav.example:7047/DynamicsNAV/WS/PopSockets", "NAV_USER": `POPCORP\svc`, "NAV_PASSWORD": "pw",
-		"EDI_SEAL_KEY_ID": "k1", "EDI_SEAL_KEY": values["OMS_AES_KEY"], "BlobStorage__blobServiceUri": "https://st.blob.core.windows.net"} {
+		"EDI_SEAL_KEY_ID": "k1", "EDI_SEAL_KEY": values["OMS_AES_KEY"], "BlobStorage__blobServiceUri": "https://st.blob.core.windows.net",
+		"PRINTSTATION_BASE_URL": "https://ps.example", "PRINTSTATION_API_KEY": "k", "PRINTSTATION_WEBHOOK_SECRETS": "whsec_" + strings.Repeat("A", 32),
+		"IMAGE_VALIDATOR_BASE_URL": "https://iv.example", "IMAGE_VALIDATOR_TOKEN_URL": "https://iv.example/token", "IMAGE_VALIDATOR_CLIENT_ID": "c", "IMAGE_VALIDATOR_CLIENT_SECRET": "s"} {
 		values[k] = v
 	}
 	app, _ := built(t, values)
@@ -245,7 +247,7 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
 	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
-	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true}, app.FlowsReady())
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true}, app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

@@ -218,6 +218,9 @@ var keyVaultSettings = [
   'NAV_SFTP_PRIVATE_KEY'
   'NAV_PASSWORD'
   'EDI_SEAL_KEY'
+  'PRINTSTATION_API_KEY'
+  'PRINTSTATION_WEBHOOK_SECRETS'
+  'IMAGE_VALIDATOR_CLIENT_SECRET'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')

@@ -68,6 +68,17 @@ param appConfig = {
   // the same key id as OMS_AES_KEY_ID (cirro-fulfill opens the 940's sealed ship-to)
   EDI_SEAL_KEY_ID: ''
   EDI_SFTP_SETTLE_SECONDS: '5'
+  // print batching rules: empty for the embedded handlers/print/rules.json
+  PRINT_RULES: ''
+  // PrintStation API base URL
+  PRINTSTATION_BASE_URL: ''
+  // image validator API base URL and OAuth token endpoint
+  IMAGE_VALIDATOR_BASE_URL: ''
+  IMAGE_VALIDATOR_TOKEN_URL: ''
+  // image validator OAuth client id (not a secret; the client secret is)
+  IMAGE_VALIDATOR_CLIENT_ID: ''
+  // scopes asked with the token, space-separated (empty: none)
+  IMAGE_VALIDATOR_SCOPE: ''
 }
 
 // Secret settings prod does not set: the previous AES key exists only
@@ -109,6 +120,12 @@ param timers = [
   {
     function: 'edi-deadlines'
     setting: 'EDI_DEADLINES_SCHEDULE'
+    schedule: '0 */5 * * * *'
+    intervalMinutes: 5
+  }
+  {
+    function: 'print-batch-build'
+    setting: 'PRINT_BATCH_BUILD_SCHEDULE'
     schedule: '0 */5 * * * *'
     intervalMinutes: 5
   }

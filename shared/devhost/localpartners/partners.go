@@ -26,6 +26,7 @@ type Partners struct {
 	XB       *xbtest.Server
 	Teams    *teamstest.Server
 	EDI      *EDI
+	Print    *PrintPartners
 	Keyring  *oms.Keyring
 	Settings map[string]string
 	// Requester plays OMS asking for fulfilment.
@@ -88,6 +89,7 @@ func Start(hostURL string, o Options) (*Partners, error) {
 	if err := startEDI(p); err != nil {
 		return nil, err
 	}
+	p.startPrint(hostURL, o)
 	p.Requester = &omstest.Requester{
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
@@ -102,4 +104,5 @@ func (p *Partners) Close() {
 	p.XB.Close()
 	p.Teams.Close()
 	p.EDI.Close()
+	p.Print.Close()
 }
