@@ -224,8 +224,8 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 		"NAV_SFTP_ADDR":        "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
 		"NAV_SFTP_KNOWN_HOSTS": "[nav-sftp.example]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
 		"NAV_BASE_URL":         "https://nav.example:7047/DynamicsNAV/WS/PopSockets", "NAV_USER": `POPCORP\svc`, "NAV_PASSWORD": "pw",
-		"EDI_SEAL_KEY_ID": "k1", "EDI_SEAL_KEY": values["OMS_AES_KEY"], "BlobStorage__blobServiceUri": "https://st.blob.core.windows.net",
-		"PRINTSTATION_BASE_URL": "https://ps.example", "PRINTSTATION_API_KEY": "k", "PRINTSTATION_WEBHOOK_SECRETS": "whsec_" + strings.Repeat("A", 32),
+		"BlobStorage__blobServiceUri": "https://st.blob.core.windows.net",
+		"PRINTSTATION_BASE_URL":       "https://ps.example", "PRINTSTATION_API_KEY": "k", "PRINTSTATION_WEBHOOK_SECRETS": "whsec_" + strings.Repeat("A", 32),
 		"IMAGE_VALIDATOR_BASE_URL": "https://iv.example", "IMAGE_VALIDATOR_TOKEN_URL": "https://iv.example/token", "IMAGE_VALIDATOR_CLIENT_ID": "c", "IMAGE_VALIDATOR_CLIENT_SECRET": "s"} {
 		values[k] = v
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/nav"
-	"github.com/popsockets/integration/shared/oms"
+	"github.com/popsockets/integration/shared/sealing"
 	"github.com/popsockets/integration/shared/sftpbox"
 )
 
@@ -52,6 +52,8 @@ var Flow = kit.Flow{
 func settings() []kit.Setting {
 	out := boxSettings("SPS", "SPS Commerce", " (production: sftp.spscommerce.com:10022)", spsFns)
 	out = append(out, boxSettings("NAV", "NAV's internal file drop", "", navBoxFns)...)
+	// the 940's ship-to is sealed with OMS's key; cirro-fulfill opens it
+	out = append(out, sealing.Settings(FnNAVOutboundPoll)...)
 	return append(out, []kit.Setting{
 		{Name: "SPS_TEST_FOLDERS", Description: "true: use SPS's testout/testin folders instead of out/in", Default: "false",
 			Check: kit.OneOf("true", "false"), Functions: []string{FnSPSInboundPoll, FnEDIShipmentDocs}},
@@ -71,10 +73,6 @@ func settings() []kit.Setting {
 		{Name: "EDI_ISA_QUALIFIER", Description: "our X12 interchange ID qualifier (ISA05)", Default: "ZZ", Functions: ourISAFns},
 		{Name: "EDI_ISA_ID", Description: "our X12 interchange ID (ISA06)", Default: "POPSOCKETS", Functions: ourISAFns},
 		{Name: "NAV_ISA_ID", Description: "NAV's X12 interchange ID, the receiver of our 945s (ISA08, qualifier ZZ)", Default: "NAVPOPSOCKETS", Functions: ourISAFns},
-		{Name: "EDI_SEAL_KEY_ID", Description: "id of the AES-256-GCM key the 940's ship-to is sealed with for cirro-fulfill; the same key as OMS_AES_KEY_ID",
-			Functions: []string{FnNAVOutboundPoll}},
-		{Name: "EDI_SEAL_KEY", Description: "that key, base64 of 32 bytes: the same secret as OMS_AES_KEY (cirro-fulfill opens it with OMS's keyring)",
-			Secret: true, Functions: []string{FnNAVOutboundPoll}},
 		{Name: "EDI_SFTP_SETTLE_SECONDS", Description: "pause between the two looks at a folder within one poll (a file is taken when unchanged across them)",
 			Default: "5", Check: nonNegativeInt, Functions: pollFns},
 		{Name: "SPS_POLL_SCHEDULE", Description: "NCRONTAB schedule of sps-inbound-poll (every 20 minutes, never at the top of the hour, as SPS asks)",
@@ -146,11 +144,7 @@ func register(r *kit.Registry) {
 	})
 	r.Timer(FnNAVOutboundPoll, "timer", func(p *kit.Parts) (kit.TimerFunc, error) {
 		pt := partners(p)
-		keyring, err := oms.NewKeyring(p.Setting("EDI_SEAL_KEY_ID"), p.Setting("EDI_SEAL_KEY"), "", "")
-		if err != nil && p.Setting("EDI_SEAL_KEY") != "" {
-			p.Fail(fmt.Errorf("EDI_SEAL_KEY: %w", err))
-		}
-		w := &warehouseOrders{partners: pt, sealer: keyring, now: p.Now()}
+		w := &warehouseOrders{partners: pt, sealer: sealing.Keyring(p), now: p.Now()}
 		ib := &inbound{box: "nav", store: p.Store(), partners: pt, ackDir: p.Setting("NAV_SFTP_INBOUND_DIR"), now: p.Now(), orders: w.handle}
 		pl := &poller{box: "nav", client: box(p, "NAV"), dir: p.Setting("NAV_SFTP_OUTBOUND_DIR"), prefixes: []string{""}, settle: settle(p),
 			store: p.Store(), blobs: p.Blobs(), outbox: p.Outbox("fulfillment-request"), alerts: p.Alerts(), parker: p.Parker(),

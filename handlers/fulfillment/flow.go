@@ -6,6 +6,7 @@ import (
 	"github.com/popsockets/integration/shared/cirro"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/oms"
+	"github.com/popsockets/integration/shared/sealing"
 	"github.com/popsockets/integration/shared/webhook"
 	"github.com/popsockets/integration/shared/xb"
 )
@@ -30,15 +31,11 @@ var (
 // Flow is the B2C order flow: OMS -> Cirro or XB -> confirmations back to OMS.
 var Flow = kit.Flow{
 	Name: "fulfillment",
-	Settings: []kit.Setting{
+	Settings: append(sealing.Settings(sealedFns...), []kit.Setting{
 		{Name: "OMS_BASE_URL", Description: "OMS (OSOR) API base URL", Check: kit.HTTPSURL, Functions: omsSteps},
 		{Name: "OMS_API_TOKEN", Description: "OMS API token (Bearer)", Secret: true, Functions: omsSteps},
 		{Name: "OMS_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets (whsec_...) that sign OMS's fulfilment requests; two, space-separated, during a rotation",
 			Secret: true, Functions: []string{FnFulfillmentRequest}},
-		{Name: "OMS_AES_KEY_ID", Description: "id of the AES-256-GCM key OMS seals customer data with", Functions: sealedFns},
-		{Name: "OMS_AES_KEY", Description: "that key, base64 of 32 bytes", Secret: true, Functions: sealedFns},
-		{Name: "OMS_AES_PREVIOUS_KEY_ID", Description: "id of the key being retired during a rotation (or empty)", Optional: true, Functions: sealedFns},
-		{Name: "OMS_AES_PREVIOUS_KEY", Description: "the key being retired (or empty)", Secret: true, Optional: true, Functions: sealedFns},
 		{Name: "CIRRO_BASE_URL", Description: "Cirro API base URL", Check: kit.HTTPSURL, Functions: []string{FnCirroFulfill}},
 		{Name: "CIRRO_APP_KEY", Description: "Cirro app_key", Functions: []string{FnCirroFulfill}},
 		{Name: "CIRRO_APP_TOKEN", Description: "Cirro app_token", Secret: true, Functions: []string{FnCirroFulfill}},
@@ -56,20 +53,13 @@ var Flow = kit.Flow{
 			Functions: []string{FnFulfillmentRequest}},
 		{Name: "FULFILLMENT_PREPACK_CODES", Description: "pack codes that make an order pre-pack (empty: any pack code)", Optional: true,
 			Functions: []string{FnFulfillmentRequest}},
-	},
+	}...),
 	Register: register,
 }
 
 func checkShipMethods(v string) error {
 	_, err := ParseShipMethods(v)
 	return err
-}
-
-func keyring(p *kit.Parts) *oms.Keyring {
-	k, err := oms.NewKeyring(p.Setting("OMS_AES_KEY_ID"), p.Setting("OMS_AES_KEY"),
-		p.Setting("OMS_AES_PREVIOUS_KEY_ID"), p.Setting("OMS_AES_PREVIOUS_KEY"))
-	p.Fail(err)
-	return k
 }
 
 func shipMethods(p *kit.Parts) ShipMethods {
@@ -102,20 +92,20 @@ func register(r *kit.Registry) {
 		rules.PrePackCodes = ParseList(p.Setting("FULFILLMENT_PREPACK_CODES"))
 		return &Request{
 			Store: p.Store(), Outbox: p.Outbox(TopicFulfillmentRequest), Verifier: verifier(p, "oms", "OMS_WEBHOOK_SECRETS"),
-			Keyring: keyring(p), Rules: rules, TPLs: []string{"cirro", "xb"}, Now: p.Now(),
+			Keyring: sealing.Keyring(p), Rules: rules, TPLs: []string{"cirro", "xb"}, Now: p.Now(),
 		}, nil
 	})
 	r.ServiceBus(FnCirroFulfill, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {
 		c, err := cirro.New(cirro.Config{BaseURL: p.Setting("CIRRO_BASE_URL"), AppKey: p.Setting("CIRRO_APP_KEY"),
 			AppToken: p.Setting("CIRRO_APP_TOKEN"), RatePerMinute: p.Int("CIRRO_RATE_PER_MINUTE")})
 		p.Fail(err)
-		return (&CirroFulfill{Store: p.Store(), Cirro: c, Keyring: keyring(p), ShipMethods: shipMethods(p),
+		return (&CirroFulfill{Store: p.Store(), Cirro: c, Keyring: sealing.Keyring(p), ShipMethods: shipMethods(p),
 			Warehouse: p.Setting("CIRRO_WAREHOUSE_CODE")}).Handle, nil
 	})
 	r.ServiceBus(FnXBFulfill, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {
 		c, err := xb.New(xb.Config{BaseURL: p.Setting("XB_BASE_URL"), APIKey: p.Setting("XB_API_KEY")})
 		p.Fail(err)
-		return (&XBFulfill{Store: p.Store(), XB: c, Keyring: keyring(p), ShipMethods: shipMethods(p)}).Handle, nil
+		return (&XBFulfill{Store: p.Store(), XB: c, Keyring: sealing.Keyring(p), ShipMethods: shipMethods(p)}).Handle, nil
 	})
 	r.HTTP(FnCirroWebhook, http.MethodPost, "cirro/{event}", func(p *kit.Parts) (http.Handler, error) {
 		return &CirroWebhook{Store: p.Store(), Verifier: verifier(p, "cirro", "CIRRO_WEBHOOK_SECRETS"),

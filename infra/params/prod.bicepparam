@@ -65,8 +65,6 @@ param appConfig = {
   EDI_ISA_QUALIFIER: 'ZZ'
   EDI_ISA_ID: 'POPSOCKETS'
   NAV_ISA_ID: 'NAVPOPSOCKETS'
-  // the same key id as OMS_AES_KEY_ID (cirro-fulfill opens the 940's sealed ship-to)
-  EDI_SEAL_KEY_ID: ''
   EDI_SFTP_SETTLE_SECONDS: '5'
   // print batching rules: empty for the embedded handlers/print/rules.json
   PRINT_RULES: ''

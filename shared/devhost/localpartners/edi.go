@@ -58,7 +58,6 @@ func startEDI(p *Partners) error {
 		"NAV_SFTP_ADDR": e.NAVDrop.Addr(), "NAV_SFTP_USER": e.NAVDrop.User(), "NAV_SFTP_PASSWORD": e.NAVDrop.Password(),
 		"NAV_SFTP_KNOWN_HOSTS": e.NAVDrop.KnownHosts(),
 		"NAV_BASE_URL":         e.NAV.URL(), "NAV_AUTH": e.NAV.Auth(), "NAV_USER": e.NAV.User(), "NAV_PASSWORD": e.NAV.Password(),
-		"EDI_SEAL_KEY_ID": p.Settings["OMS_AES_KEY_ID"], "EDI_SEAL_KEY": p.Settings["OMS_AES_KEY"],
 		"EDI_SFTP_SETTLE_SECONDS": "0", "SHIP_METHODS": string(b),
 	} {
 		p.Settings[k] = v
