@@ -24,7 +24,7 @@ func TestSignMatchesHandWorkedVectors(t *testing.T) {
 		return url.Values{
 			"method": {MethodTradeList}, "timestamp": {"2026-03-02 22:00:00"}, "format": {"json"}, "app_key": {"testkey"},
 			"v": {"2.0"}, "sign_method": {signMethod}, "pageSize": {"2"}, "tradeStatus": {"4112"},
-			"scrollId": {""},            // empty: neither signed nor sent
+			"scrollId": {""},             // empty: neither signed nor sent
 			"sign":     {"IGNORED-SIGN"}, // never part of its own input
 		}
 	}
