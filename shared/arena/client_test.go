@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 type clock struct{ ns atomic.Int64 }
 
 func newClock(t time.Time) *clock { c := &clock{}; c.ns.Store(t.UnixNano()); return c }
-func (c *clock) Now() time.Time    { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Now() time.Time   { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *clock) Add(d time.Duration) {
 	c.ns.Add(int64(d))
 }
