@@ -420,7 +420,10 @@ func TestAzureAppSettingsWithManyTopics(t *testing.T) {
 	require.Subset(t, before, a.problems(), "many topics need no Bicep edit")
 
 	delete(a.sample, "TOPIC_PRODUCTS")
-	require.Contains(t, a.problems(), "TOPIC_PRODUCTS (read by topic products) is missing from local.settings.sample.json")
+	// Named by the topic, or by a function that reads it once the topic is real (the product flow's).
+	require.True(t, slices.ContainsFunc(a.problems(), func(p string) bool {
+		return strings.HasPrefix(p, "TOPIC_PRODUCTS (read by ") && strings.HasSuffix(p, ") is missing from local.settings.sample.json")
+	}), "%v", a.problems())
 }
 
 func clone(m map[string]string) map[string]string {

@@ -27,8 +27,10 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/popsockets/integration/handlers/china"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/platform"
+	"github.com/popsockets/integration/handlers/product"
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
@@ -41,6 +43,8 @@ import (
 var flows = []kit.Flow{
 	platform.Flow,
 	fulfillment.Flow,
+	china.Flow,
+	product.Flow,
 }
 
 func main() {

@@ -212,6 +212,13 @@ var keyVaultSettings = [
   'CIRRO_WEBHOOK_SECRETS'
   'XB_API_KEY'
   'TEAMS_WORKFLOW_URL'
+  'JACKYUN_APP_SECRET'
+  'CHINA_OMS_API_TOKEN'
+  'ARENA_EMAIL'
+  'ARENA_PASSWORD'
+  'PRODUCT_OMS_API_TOKEN'
+  'PRODUCT_PRINTSTATION_API_KEY'
+  'PRODUCT_JACKYUN_APP_SECRET'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')

@@ -96,6 +96,7 @@ type Server struct {
 	resetAt   time.Time
 	seq       int
 	refuse    int // authenticated calls still to answer 401
+	failWhen  func(*http.Request) (int, bool)
 }
 
 // NewServer starts the fake on a loopback port.
@@ -185,6 +186,14 @@ func (s *Server) ExpireSessions() {
 	clear(s.sessions)
 }
 
+// OnRequest makes every request for which fn says so fail with its status
+// (no effect, not counted), until called with nil.
+func (s *Server) OnRequest(fn func(r *http.Request) (status int, fail bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failWhen = fn
+}
+
 // RefuseSessionsNext answers the next times authenticated calls with 401,
 // whatever their session (logins are not affected).
 func (s *Server) RefuseSessionsNext(times int) {
@@ -225,6 +234,13 @@ func newGUID() string {
 func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
 	r.URL.Path = strings.TrimPrefix(r.URL.Path, "/v1")
 	s.mu.Lock()
+	if s.failWhen != nil {
+		if status, fail := s.failWhen(r); fail {
+			s.mu.Unlock()
+			writeError(w, status, 9999, "arenatest: told to fail")
+			return
+		}
+	}
 	if !s.cfg.Now().Before(s.resetAt) {
 		s.remaining = s.cfg.DailyLimit
 		s.resetAt = s.cfg.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
