@@ -32,7 +32,7 @@ var (
 var Flow = kit.Flow{
 	Name: "product",
 	Settings: []kit.Setting{
-		{Name: "ARENA_BASE_URL", Description: "Arena PLM REST API root", Default: "https://api.arenasolutions.com/v1", Check: kit.HTTPSURL,
+		{Name: "ARENA_BASE_URL", Description: "Arena PLM REST API root (https://api.arenasolutions.com/v1)", Check: kit.HTTPSURL,
 			Functions: arenaFns},
 		{Name: "ARENA_EMAIL", Description: "the Arena integration user's e-mail (a credential: never logged)", Secret: true, Functions: arenaFns},
 		{Name: "ARENA_PASSWORD", Description: "the Arena integration user's password", Secret: true, Functions: arenaFns},

@@ -227,6 +227,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			if *seed > 0 {
 				seedOrders(ctx, h, partners, values, *seed, exe, stdout)
+				seedChina(ctx, h, partners, values, exe, stdout)
 			}
 			say("post your own request:  .run/devrun request cirro   (prints a signed curl command)")
 			say("follow an order:        .run/handler trace <order-id>")

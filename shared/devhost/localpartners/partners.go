@@ -31,6 +31,8 @@ type Partners struct {
 	Requester *omstest.Requester
 	// FunctionKey is the key the fakes send to the local host.
 	FunctionKey string
+	// China holds the China and product flows' fakes (china.go).
+	China *ChinaPartners
 }
 
 // ShipMethods maps the OMS sample ship methods to codes the fakes accept.
@@ -84,6 +86,7 @@ func Start(hostURL string, o Options) (*Partners, error) {
 		"SHIP_METHODS":       string(ships),
 		"TEAMS_WORKFLOW_URL": p.Teams.URL(),
 	}
+	p.startChina()
 	p.Requester = &omstest.Requester{
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
@@ -97,4 +100,5 @@ func (p *Partners) Close() {
 	p.OMS.Close()
 	p.XB.Close()
 	p.Teams.Close()
+	p.China.close()
 }
