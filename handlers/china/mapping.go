@@ -28,21 +28,21 @@ const (
 
 // lineError says which line of an order could not be read.
 func lineError(t jackyun.Trade, i int, format string, a ...any) error {
-	return fault.Permanentf("Jackyun order %s, line %d: %s", azfunc.Clip(t.TradeNo, maxID), i+1, fmt.Sprintf(format, a...))
+	return fault.Permanentf("order %s from Jackyun, line %d: %s", azfunc.Clip(t.TradeNo, maxID), i+1, fmt.Sprintf(format, a...))
 }
 
 func checkOrder(t jackyun.Trade) error {
 	if err := azfunc.CheckField("tradeNo", t.TradeNo, maxID, true); err != nil {
-		return fault.Malformed(fmt.Errorf("Jackyun order: %w", err))
+		return fault.Malformed(fmt.Errorf("order from Jackyun: %w", err))
 	}
 	if err := azfunc.CheckField("orderNo", t.OrderNo, maxID, false); err != nil {
-		return fault.Permanentf("Jackyun order %s: %v", t.TradeNo, err)
+		return fault.Permanentf("order %s: %v", t.TradeNo, err)
 	}
 	if deleted, _ := t.IsDelete.Int(); deleted != 0 {
-		return fault.Permanentf("Jackyun order %s is deleted in Jackyun (isDelete %s): not sent on", t.TradeNo, t.IsDelete)
+		return fault.Permanentf("order %s is deleted in Jackyun (isDelete %s): not sent on", t.TradeNo, t.IsDelete)
 	}
 	if len(t.GoodsDetail) == 0 {
-		return fault.Permanentf("Jackyun order %s has no goods lines", t.TradeNo)
+		return fault.Permanentf("order %s has no goods lines", t.TradeNo)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ func OMSOrder(t jackyun.Trade, warehouse string) (oms.SourceOrder, error) {
 	if t.GmtCreate != "" {
 		at, err := jackyun.ParseChina(t.GmtCreate)
 		if err != nil {
-			return oms.SourceOrder{}, fault.Permanentf("Jackyun order %s: gmtCreate: %v", t.TradeNo, err)
+			return oms.SourceOrder{}, fault.Permanentf("order %s: gmtCreate: %v", t.TradeNo, err)
 		}
 		o.OrderedAt = at.UTC()
 	}
@@ -141,7 +141,7 @@ func BatchStation(t jackyun.Trade, site string) (p BatchStationOrder, ok bool, e
 	}
 	made, err := jackyun.ParseChina(day)
 	if err != nil {
-		return BatchStationOrder{}, false, fault.Permanentf("Jackyun order %s: no readable gmtCreate or gmtModified: %v", t.TradeNo, err)
+		return BatchStationOrder{}, false, fault.Permanentf("order %s: no readable gmtCreate or gmtModified: %v", t.TradeNo, err)
 	}
 	p = BatchStationOrder{SiteID: site, OrderID: t.TradeNo, OMSOrderID: t.OrderNo, Date: made.In(jackyun.China()).Format(time.DateOnly), Status: "NEW"}
 	for i := range t.GoodsDetail {

@@ -123,7 +123,7 @@ func (p *Poll) watermark(ctx context.Context) (time.Time, bool, error) {
 }
 
 // errNoScroll means Jackyun sent a full page and no way to the next one.
-var errNoScroll = errors.New("Jackyun sent a full page without a scrollId: the rest of the window cannot be read")
+var errNoScroll = errors.New("a full page came from Jackyun without a scrollId: the rest of the window cannot be read")
 
 // readSpan reads every page of one window and makes each page durable.
 func (p *Poll) readSpan(ctx context.Context, s Span, holder string, ttl time.Duration, c *pollCounts) error {

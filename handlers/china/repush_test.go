@@ -113,7 +113,7 @@ func TestRepush(t *testing.T) {
 	t.Run("AnOrderJackyunDoesNotHaveIsAnError", func(t *testing.T) {
 		var out, errOut strings.Builder
 		require.Equal(t, 1, RepushCommand(context.Background(), []string{"repush", "JY-NOT-THERE"}, getenv, &out, &errOut, newApp))
-		require.Contains(t, errOut.String(), "Jackyun has no such order")
+		require.Contains(t, errOut.String(), "no such order in Jackyun")
 		require.Contains(t, errOut.String(), "tradeStatus 4112")
 		require.Len(t, br.list(), 2, "nothing published")
 	})

@@ -54,15 +54,6 @@ func (o *outbox) all() []bus.Message {
 	return append([]bus.Message(nil), o.msgs...)
 }
 
-// keys counts the notified messages by key.
-func (o *outbox) keys() map[string]int {
-	out := map[string]int{}
-	for _, m := range o.all() {
-		out[m.Key]++
-	}
-	return out
-}
-
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

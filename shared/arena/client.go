@@ -82,7 +82,7 @@ func New(cfg Config) (*Client, error) {
 		errs = append(errs, errors.New("the Arena client needs a session store (the database)"))
 	}
 	if cfg.Reserve < 0 || cfg.Timeout < 0 || cfg.WorkspaceID < 0 {
-		errs = append(errs, errors.New("Arena reserve, timeout and workspace must not be negative"))
+		errs = append(errs, errors.New("the reserve, timeout and workspace of the Arena client must not be negative"))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -180,7 +180,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 		if a.Status == http.StatusUnauthorized {
 			c.forget(s.ID)
-			return fmt.Errorf("%s: %w", r.what, c.failure(a, fmt.Errorf("Arena refused a fresh session too: %w", c.apiError(a))))
+			return fmt.Errorf("%s: %w", r.what, c.failure(a, fmt.Errorf("a fresh Arena session was refused too: %w", c.apiError(a))))
 		}
 	}
 	if a.Status == http.StatusTooManyRequests {

@@ -124,7 +124,7 @@ func TestSharedSession(t *testing.T) {
 		require.NoError(t, err)
 		b.fake.RefuseSessionsNext(2)
 		_, _, err = a.Item(context.Background(), guid)
-		require.ErrorContains(t, err, "refused a fresh session too")
+		require.ErrorContains(t, err, "Arena session was refused too")
 		require.Equal(t, 2, b.fake.Logins(), "one re-login, not a loop")
 		_, _, err = a.Item(context.Background(), guid)
 		require.NoError(t, err, "the next call logs in and succeeds")

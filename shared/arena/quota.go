@@ -15,7 +15,7 @@ import (
 // ErrQuotaExhausted means the workspace's requests for the day are used up
 // (429), or down to the client's reserve. A poll stops cleanly on it and
 // resumes on a later run; an HTTP caller is told when to come back.
-var ErrQuotaExhausted = errors.New("Arena's daily request quota is exhausted")
+var ErrQuotaExhausted = errors.New("the daily Arena request quota is exhausted")
 
 // QuotaError says when the quota resets.
 type QuotaError struct {

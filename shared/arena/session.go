@@ -212,4 +212,4 @@ func (c *Client) forget(id string) {
 func (c *Client) Logins() int64 { return c.logins.Load() }
 
 // errLoginRefused is a login Arena refused: the credentials or the workspace.
-var errLoginRefused = errors.New("Arena refused the login")
+var errLoginRefused = errors.New("the Arena login was refused")

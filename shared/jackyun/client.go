@@ -75,7 +75,7 @@ func New(cfg Config) (*Client, error) {
 		errs = append(errs, fmt.Errorf("%sSIGN_METHOD is not %s or %s", prefix, SignMD5, SignHMACSHA256))
 	}
 	if cfg.Timeout < 0 {
-		errs = append(errs, errors.New("Jackyun timeout must not be negative"))
+		errs = append(errs, errors.New("the Jackyun timeout must not be negative"))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -141,10 +141,10 @@ func (c *Client) call(ctx context.Context, method string, biz url.Values) (WireR
 		return WireResult{}, err
 	}
 	if !a.OK() {
-		return WireResult{}, c.http.Failure(a, fmt.Errorf("Jackyun answered HTTP %d to %s: %s", a.Status, method, c.http.Clean(string(a.Body))))
+		return WireResult{}, c.http.Failure(a, fmt.Errorf("HTTP %d from Jackyun to %s: %s", a.Status, method, c.http.Clean(string(a.Body))))
 	}
 	if a.Cut {
-		return WireResult{}, fault.Transient(fmt.Errorf("Jackyun's answer to %s was cut off", method), 0)
+		return WireResult{}, fault.Transient(fmt.Errorf("the answer of Jackyun to %s was cut off", method), 0)
 	}
 	res, err := parseAnswer(method, a.Body)
 	if err != nil {
@@ -165,14 +165,14 @@ func (c *Client) call(ctx context.Context, method string, biz url.Values) (WireR
 func parseAnswer(method string, body []byte) (WireResult, error) {
 	var w WireResponse
 	if err := json.Unmarshal(body, &w); err != nil {
-		return WireResult{}, fault.Transient(fmt.Errorf("Jackyun's answer to %s is not JSON: %w", method, err), 0)
+		return WireResult{}, fault.Transient(fmt.Errorf("the answer of Jackyun to %s is not JSON: %w", method, err), 0)
 	}
 	if w.ErrorResponse != nil {
 		e := w.ErrorResponse
 		return WireResult{}, &Error{Method: method, Code: codeText(e.Code), SubCode: e.SubCode, Msg: e.Msg, SubMsg: e.SubMsg, Router: true}
 	}
 	if len(w.Code) == 0 {
-		return WireResult{}, fault.Transient(fmt.Errorf("Jackyun's answer to %s has no code", method), 0)
+		return WireResult{}, fault.Transient(fmt.Errorf("the answer of Jackyun to %s has no code", method), 0)
 	}
 	if code := codeText(w.Code); code != strconv.Itoa(CodeOK) {
 		return WireResult{}, &Error{Method: method, Code: code, SubCode: w.SubCode, Msg: w.Msg}
@@ -182,7 +182,7 @@ func parseAnswer(method string, body []byte) (WireResult, error) {
 	}
 	data, err := decodeData(w.Result.Data)
 	if err != nil {
-		return WireResult{}, fault.Transient(fmt.Errorf("Jackyun's answer to %s: %w", method, err), 0)
+		return WireResult{}, fault.Transient(fmt.Errorf("the answer of Jackyun to %s: %w", method, err), 0)
 	}
 	return WireResult{Data: data, ScrollID: w.Result.ScrollID}, nil
 }

@@ -57,7 +57,7 @@ func classify(e *Error, credentialSetting string) error {
 	sub := strings.ToLower(e.SubCode)
 	switch {
 	case credentialCodes[e.Code]:
-		return fault.Transient(fmt.Errorf("Jackyun credentials refused (%s may be mid-rotation, or JACKYUN_SIGN_METHOD is wrong): %w",
+		return fault.Transient(fmt.Errorf("credentials refused by Jackyun (%s may be mid-rotation, or the sign method is wrong): %w",
 			credentialSetting, e), 0)
 	case strings.HasPrefix(sub, "isv."):
 		return fault.Permanent(e)

@@ -136,7 +136,7 @@ func tradeNoText(raw json.RawMessage) string {
 }
 
 // ErrTradeNotFound means Jackyun has no order with the tradeNo asked for.
-var ErrTradeNotFound = errors.New("Jackyun has no such order")
+var ErrTradeNotFound = errors.New("no such order in Jackyun")
 
 // GetTrade asks for one order by its tradeNo (`handler jackyun repush`).
 func (c *Client) GetTrade(ctx context.Context, tradeNo string) (RawTrade, error) {

@@ -67,7 +67,7 @@ func (c *Client) CreateOrder(ctx context.Context, o SourceOrder, idempotencyKey 
 		if l.SKU == "" || l.Quantity <= 0 {
 			return CreatedOrder{}, fault.Permanentf("%s: line %d has no SKU or quantity", what, l.LineNo)
 		}
-		body.Lines = append(body.Lines, WireOrderLine{LineNo: l.LineNo, SKU: l.SKU, Quantity: l.Quantity, UnitPriceMinor: l.UnitPriceMinor, Print: l.Print})
+		body.Lines = append(body.Lines, WireOrderLine(l))
 	}
 	if err := checkKey(idempotencyKey); err != nil {
 		return CreatedOrder{}, fmt.Errorf("%s: %w", what, err)
