@@ -1,11 +1,14 @@
 package china
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/fault"
 	"github.com/popsockets/integration/shared/golden"
 	"github.com/popsockets/integration/shared/jackyun"
@@ -87,4 +90,35 @@ func TestImageType(t *testing.T) {
 	for flags, want := range cases {
 		require.Equal(t, want, imageType(flags), flags)
 	}
+}
+
+// FuzzDecodeOrder: whatever a jackyun-orders message holds, reading and
+// mapping it never panics, and an accepted order names its tradeNo.
+func FuzzDecodeOrder(f *testing.F) {
+	for _, name := range []string{"trade_pod.json", "trade_fg_pascal.json"} {
+		raw, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		m, err := orderMessage("JY202603020001", raw, 1, chinaNoon)
+		if err != nil {
+			f.Fatal(err)
+		}
+		body, _ := json.Marshal(m.Envelope)
+		f.Add(body)
+	}
+	f.Add([]byte(`{"trace_id":"0123456789abcdef0123456789abcdef"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, tr, err := decodeOrder(context.Background(), &azfunc.Message{Body: body})
+		if err != nil {
+			return
+		}
+		if tr.TradeNo == "" {
+			t.Fatal("accepted an order without tradeNo")
+		}
+		if o, err := OMSOrder(tr, "KH"); err == nil && len(o.Lines) == 0 {
+			t.Fatal("mapped an order without lines")
+		}
+		_, _, _ = BatchStation(tr, "KH")
+	})
 }

@@ -1,6 +1,7 @@
 package product
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/shared/arena"
+	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/fault"
 	"github.com/popsockets/integration/shared/golden"
 )
@@ -98,4 +100,33 @@ func TestNewer(t *testing.T) {
 			require.Equal(t, c.aIsNewerThan, Newer(c.a, c.aAt, c.b, c.bAt))
 		})
 	}
+}
+
+// FuzzDecodeRevision: whatever a products message holds, reading and
+// mapping it never panics, and an accepted revision can be keyed.
+func FuzzDecodeRevision(f *testing.F) {
+	it, bom := arenaKit()
+	r, err := FromArena(it, "ITEMGUID", bom)
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := revisionMessage(r, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		f.Fatal(err)
+	}
+	body, _ := json.Marshal(m.Envelope)
+	f.Add(body)
+	f.Add([]byte(`{"event_type":"arena.item.revision","requested_payload":"e30="}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := decodeRevision(context.Background(), &azfunc.Message{Body: body})
+		if err != nil {
+			return
+		}
+		if r.ItemNumber == "" || r.Revision == "" {
+			t.Fatal("accepted a revision without item number or revision")
+		}
+		_ = OMSProduct(r)
+		_, _, _ = PrintStationProduct(r)
+		_ = JackyunGoods(r)
+	})
 }
