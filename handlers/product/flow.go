@@ -94,7 +94,7 @@ func arenaClient(p *kit.Parts, reserve int) *arena.Client {
 func register(r *kit.Registry) {
 	r.Timer(FnPoll, "timer", func(p *kit.Parts) (kit.TimerFunc, error) {
 		poll := &Poll{
-			Store: p.Store(), Outbox: p.Outbox(TopicProducts), Now: p.Now(), Arena: arenaClient(p, p.Int("ARENA_QUOTA_RESERVE")),
+			Store: p.Store(), Outbox: p.Outbox(TopicProducts), Parker: p.Parker(), Now: p.Now(), Arena: arenaClient(p, p.Int("ARENA_QUOTA_RESERVE")),
 			Integration:   p.Setting("ARENA_OUTBOUND_INTEGRATION"),
 			Overlap:       time.Duration(p.Int("ARENA_POLL_OVERLAP_MINUTES")) * time.Minute,
 			FirstLookback: time.Duration(p.Int("ARENA_POLL_FIRST_HOURS")) * time.Hour,

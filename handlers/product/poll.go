@@ -34,6 +34,11 @@ type Notifier interface {
 	Notify(id int64, m bus.Message)
 }
 
+// Parker keeps an input this flow will not act on, and alerts people.
+type Parker interface {
+	Park(ctx context.Context, p azfunc.Parked) (azfunc.ParkResult, error)
+}
+
 // PollName names the poll's lease and watermark.
 const PollName = "arena-item-poll"
 
@@ -45,6 +50,7 @@ type Poll struct {
 	Store  *store.Store
 	Arena  Arena
 	Outbox Notifier
+	Parker Parker
 	Now    func() time.Time
 	// Integration is the outbound integration's GUID; empty reads items
 	// made effective since the watermark instead of events.
@@ -57,7 +63,7 @@ type Poll struct {
 	LeaseTTL time.Duration
 }
 
-type pollCounts struct{ events, items, published, known int }
+type pollCounts struct{ events, items, published, known, parked int }
 
 // Run reads what changed in Arena and publishes one products message per
 // item revision (item, attributes, BOM), each in its own transaction with
@@ -96,7 +102,7 @@ func (p *Poll) Run(ctx context.Context, _ *azfunc.Timer) error {
 		err = p.since(ctx, renew, &c)
 	}
 	azfunc.Note(ctx, "event", "arena items polled", "mode", p.mode(), "events", c.events, "items", c.items, "published", c.published,
-		"already_published", c.known)
+		"already_published", c.known, "parked", c.parked)
 	var qe *arena.QuotaError
 	if errors.As(err, &qe) {
 		azfunc.Note(ctx, "stopped", "arena quota exhausted: this run stops here and the next one resumes", "quota_resets_at", qe.ResetAt)
@@ -221,7 +227,7 @@ func (p *Poll) revision(ctx context.Context, guid, itemGUID, number, rev string,
 			return nil
 		}
 	}
-	it, _, err := p.Arena.Item(ctx, guid)
+	it, raw, err := p.Arena.Item(ctx, guid)
 	if err != nil {
 		return err
 	}
@@ -231,9 +237,19 @@ func (p *Poll) revision(ctx context.Context, guid, itemGUID, number, rev string,
 	}
 	r, err := FromArena(it, itemGUID, bom)
 	if err != nil {
-		// An item this flow cannot key: people are told by the log line;
-		// the rest goes on.
-		azfunc.Logger(ctx).Warn("arena item not published", "item_guid", guid, "error", err)
+		// An item this flow cannot key or send: kept as Arena sent it, and
+		// people are told; the rest goes on (and the event is reconciled:
+		// the item comes back with its next revision).
+		inv := azfunc.Info(ctx)
+		res, perr := p.Parker.Park(ctx, azfunc.Parked{Function: inv.Function, Trigger: azfunc.KindTimer, Binding: "timer",
+			MessageID: "arena/" + guid, CorrelationID: it.Number, InvocationID: inv.ID, DeliveryCount: 1, Payload: raw,
+			Reason: fmt.Sprintf("Arena item revision %s not published: %v; fix it in Arena (a new revision is read again)", guid, err)})
+		if perr != nil {
+			return fmt.Errorf("keeping Arena item %s that cannot be published: %w", guid, perr)
+		}
+		if res.First {
+			c.parked++
+		}
 		return nil
 	}
 	msg, err := revisionMessage(r, p.Now())

@@ -48,7 +48,7 @@ func (b *pollBundle) client(t *testing.T, holder string, reserve int) *arena.Cli
 // instance is one instance of the app's poll, behind the host protocol.
 func (b *pollBundle) instance(t *testing.T, holder string, integration string) *harness {
 	t.Helper()
-	p := &Poll{Store: b.store, Arena: b.client(t, holder, 0), Outbox: b.outbox, Now: b.clock.Now, Integration: integration,
+	p := &Poll{Store: b.store, Arena: b.client(t, holder, 0), Outbox: b.outbox, Parker: b.store, Now: b.clock.Now, Integration: integration,
 		FirstLookback: 2 * time.Hour}
 	return newHarness(t, b.store, func(srv *azfunc.Server) { srv.Timer(FnPoll, "timer", p.Run) })
 }
@@ -106,6 +106,24 @@ func TestPollEvents(t *testing.T) {
 		}
 		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
 		require.Len(t, b.outbox.all(), 2, "nothing new: nothing published")
+	})
+	t.Run("AnItemThatCannotBePublishedIsParkedAndTheRestGoesOn", func(t *testing.T) {
+		t.Parallel()
+		b := setupArena(t)
+		b.add(t, "905-0001", "A", nil)
+		b.add(t, "905-0002", "A", nil)
+		b.clock.Add(time.Minute)
+		_, err := b.fake.Revise(arenatest.ItemSpec{Number: "905-0001", Name: "", Revision: "B", Effective: b.clock.Now()}) // no name
+		require.NoError(t, err)
+		b.revise(t, "905-0002", "B")
+		h := b.instance(t, "a", b.fake.Integration())
+		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+		require.Equal(t, []string{"905-0002@B"}, b.published(t))
+		var reason string
+		require.NoError(t, b.store.Pool.QueryRow(context.Background(), `SELECT reason FROM parked_messages WHERE correlation_id = '905-0001'`).Scan(&reason))
+		require.Contains(t, reason, "has no name")
+		require.Zero(t, b.fake.UnreconciledEvents())
+		require.Contains(t, h.logs.String(), `"parked":1`)
 	})
 	t.Run("AnEventPublishedButNotReconciledIsNotPublishedAgain", func(t *testing.T) {
 		t.Parallel()
