@@ -400,9 +400,10 @@ func TestAzureAppSettingsWithManyTopics(t *testing.T) {
 	merged := *a.catalog
 	merged.Topics = slices.Clone(a.catalog.Topics)
 	for _, tp := range fixture.Topics {
-		if _, ok := merged.Topic(tp.Name); !ok {
-			merged.Topics = append(merged.Topics, tp)
-		}
+		// Renamed, so the fixture adds topics however many the flows declare.
+		tp.Name = "fixture-" + tp.Name
+		tp.Setting = "TOPIC_FIXTURE_" + strings.TrimPrefix(tp.Setting, "TOPIC_")
+		merged.Topics = append(merged.Topics, tp)
 	}
 	require.Greater(t, len(merged.Topics), len(a.catalog.Topics), "the fixture adds topics")
 	a.catalog = &merged
@@ -420,7 +421,10 @@ func TestAzureAppSettingsWithManyTopics(t *testing.T) {
 	require.Subset(t, before, a.problems(), "many topics need no Bicep edit")
 
 	delete(a.sample, "TOPIC_PRODUCTS")
-	require.Contains(t, a.problems(), "TOPIC_PRODUCTS (read by topic products) is missing from local.settings.sample.json")
+	// Named by the topic, or by a function that reads it once the topic is real (the product flow's).
+	require.True(t, slices.ContainsFunc(a.problems(), func(p string) bool {
+		return strings.HasPrefix(p, "TOPIC_PRODUCTS (read by ") && strings.HasSuffix(p, ") is missing from local.settings.sample.json")
+	}), "%v", a.problems())
 }
 
 func clone(m map[string]string) map[string]string {

@@ -10,6 +10,7 @@
 //	handler trace ORDER     print an order's journey
 //	handler replay ID       re-drive a parked message through its function
 //	handler edi ...         validate, acknowledge and show X12 files
+//	handler jackyun repush  re-send a Jackyun order after a fix
 //	handler version         print the build's revision
 //
 // The local run (simulated partners, the local Functions host) is a
@@ -26,11 +27,14 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+	"time"
 
+	"github.com/popsockets/integration/handlers/china"
 	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/handlers/print"
+	"github.com/popsockets/integration/handlers/product"
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
@@ -45,6 +49,8 @@ var flows = []kit.Flow{
 	fulfillment.Flow,
 	edi.Flow,
 	print.Flow,
+	china.Flow,
+	product.Flow,
 }
 
 func main() {
@@ -64,6 +70,7 @@ const usage = `usage: handler [command]
   replay        re-drive a parked message:          handler replay <parked-id>
   edi           validate, acknowledge, show X12 and RSX:  handler edi help
   edi status    outbound EDI documents by state (due, late, awaiting a 997, accepted, rejected)
+  jackyun       re-send a Jackyun order after a fix:  handler jackyun repush <tradeNo>
   version       print the build's revision
 `
 
@@ -85,6 +92,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return ediStatus(ctx, getenv, stdout, stderr)
 		}
 		return x12cli.Run(ctx, args[1:], stdin, stdout, stderr)
+	case "jackyun":
+		env := cliEnv(getenv, stderr)
+		return china.RepushCommand(ctx, args[1:], env, stdout, stderr, func() (*kit.App, error) {
+			app, _, err := build(env, stderr, stderr, options{retryBudget: 10 * time.Second})
+			return app, err
+		})
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return 0

@@ -64,6 +64,7 @@ func TestFunctionFoldersMatchRegisteredHandlers(t *testing.T) {
 	for _, r := range regs {
 		handlers = append(handlers, r.Name)
 	}
+	sort.Strings(folders) // LoadFunctions sorts by path: "arena-item-poll/..." before "arena-item/..."
 	require.Equal(t, folders, handlers, "every function folder has a handler and every handler a folder")
 
 	byName := map[string]azfunc.Registration{}
@@ -229,6 +230,7 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 		"IMAGE_VALIDATOR_BASE_URL": "https://iv.example", "IMAGE_VALIDATOR_TOKEN_URL": "https://iv.example/token", "IMAGE_VALIDATOR_CLIENT_ID": "c", "IMAGE_VALIDATOR_CLIENT_SECRET": "s"} {
 		values[k] = v
 	}
+	configureChinaAndProduct(values) // china_test.go
 	app, _ := built(t, values)
 	for _, s := range app.Status() {
 		require.NoError(t, s.Err, "%s is configured", s.Function)
@@ -247,7 +249,8 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
 	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
-	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true}, app.FlowsReady())
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true, "china": true, "product": true},
+		app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

@@ -197,7 +197,7 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
-// Settings whose values are Key Vault secrets: every setting config.go marks
+// Settings whose values are Key Vault secrets: every setting a flow marks
 // Secret, except the connection-string variants (see below). Each secret is
 // named after its setting in kebab case (OMS_API_TOKEN -> oms-api-token).
 // database-url is written by this template (keyvault.bicep); operations put
@@ -220,6 +220,9 @@ var keyVaultSettings = [
   'PRINTSTATION_API_KEY'
   'PRINTSTATION_WEBHOOK_SECRETS'
   'IMAGE_VALIDATOR_CLIENT_SECRET'
+  'JACKYUN_APP_SECRET'
+  'ARENA_EMAIL'
+  'ARENA_PASSWORD'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')
@@ -233,7 +236,7 @@ var timerSettings = toObject(timers, t => t.setting, t => t.schedule)
 
 // Every app setting. infra_test.go holds these names (with appConfig,
 // keyVaultSettings, the catalog and the timers of each environment) to
-// config.go's settings table, every %SETTING% of functions/*/function.json
+// the settings the flows declare (handler config list), every %SETTING% of functions/*/function.json
 // and local.settings.sample.json. Deliberately absent in Azure:
 // ServiceBusConnection and BlobStorage (connection-string variants; the
 // identity is used), BLOB_LOCAL_DIR and DEVHOST_URL (local runs only),

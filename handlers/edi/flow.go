@@ -9,7 +9,7 @@ import (
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/nav"
-	"github.com/popsockets/integration/shared/sealing"
+	"github.com/popsockets/integration/shared/partnerset"
 	"github.com/popsockets/integration/shared/sftpbox"
 )
 
@@ -53,7 +53,7 @@ func settings() []kit.Setting {
 	out := boxSettings("SPS", "SPS Commerce", " (production: sftp.spscommerce.com:10022)", spsFns)
 	out = append(out, boxSettings("NAV", "NAV's internal file drop", "", navBoxFns)...)
 	// the 940's ship-to is sealed with OMS's key; cirro-fulfill opens it
-	out = append(out, sealing.Settings(FnNAVOutboundPoll)...)
+	out = append(out, partnerset.Sealing(FnNAVOutboundPoll)...)
 	return append(out, []kit.Setting{
 		{Name: "SPS_TEST_FOLDERS", Description: "true: use SPS's testout/testin folders instead of out/in", Default: "false",
 			Check: kit.OneOf("true", "false"), Functions: []string{FnSPSInboundPoll, FnEDIShipmentDocs}},
@@ -144,7 +144,7 @@ func register(r *kit.Registry) {
 	})
 	r.Timer(FnNAVOutboundPoll, "timer", func(p *kit.Parts) (kit.TimerFunc, error) {
 		pt := partners(p)
-		w := &warehouseOrders{partners: pt, sealer: sealing.Keyring(p), now: p.Now()}
+		w := &warehouseOrders{partners: pt, sealer: partnerset.Keyring(p), now: p.Now()}
 		ib := &inbound{box: "nav", store: p.Store(), partners: pt, ackDir: p.Setting("NAV_SFTP_INBOUND_DIR"), now: p.Now(), orders: w.handle}
 		pl := &poller{box: "nav", client: box(p, "NAV"), dir: p.Setting("NAV_SFTP_OUTBOUND_DIR"), prefixes: []string{""}, settle: settle(p),
 			store: p.Store(), blobs: p.Blobs(), outbox: p.Outbox("fulfillment-request"), alerts: p.Alerts(), parker: p.Parker(),

@@ -2,11 +2,11 @@ package fulfillment
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/popsockets/integration/shared/cirro"
 	"github.com/popsockets/integration/shared/kit"
-	"github.com/popsockets/integration/shared/oms"
-	"github.com/popsockets/integration/shared/sealing"
+	"github.com/popsockets/integration/shared/partnerset"
 	"github.com/popsockets/integration/shared/webhook"
 	"github.com/popsockets/integration/shared/xb"
 )
@@ -31,9 +31,7 @@ var (
 // Flow is the B2C order flow: OMS -> Cirro or XB -> confirmations back to OMS.
 var Flow = kit.Flow{
 	Name: "fulfillment",
-	Settings: append(sealing.Settings(sealedFns...), []kit.Setting{
-		{Name: "OMS_BASE_URL", Description: "OMS (OSOR) API base URL", Check: kit.HTTPSURL, Functions: omsSteps},
-		{Name: "OMS_API_TOKEN", Description: "OMS API token (Bearer)", Secret: true, Functions: omsSteps},
+	Settings: slices.Concat(partnerset.Sealing(sealedFns...), partnerset.OMS(omsSteps...), []kit.Setting{
 		{Name: "OMS_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets (whsec_...) that sign OMS's fulfilment requests; two, space-separated, during a rotation",
 			Secret: true, Functions: []string{FnFulfillmentRequest}},
 		{Name: "CIRRO_BASE_URL", Description: "Cirro API base URL", Check: kit.HTTPSURL, Functions: []string{FnCirroFulfill}},
@@ -53,7 +51,7 @@ var Flow = kit.Flow{
 			Functions: []string{FnFulfillmentRequest}},
 		{Name: "FULFILLMENT_PREPACK_CODES", Description: "pack codes that make an order pre-pack (empty: any pack code)", Optional: true,
 			Functions: []string{FnFulfillmentRequest}},
-	}...),
+	}),
 	Register: register,
 }
 
@@ -77,12 +75,6 @@ func verifier(p *kit.Parts, partner, setting string) *webhook.Verifier {
 	return v
 }
 
-func omsClient(p *kit.Parts) *oms.Client {
-	c, err := oms.New(oms.Config{BaseURL: p.Setting("OMS_BASE_URL"), Token: p.Setting("OMS_API_TOKEN")})
-	p.Fail(err)
-	return c
-}
-
 func register(r *kit.Registry) {
 	r.HTTP(FnFulfillmentRequest, http.MethodPost, "fulfillment/request/{tpl}", func(p *kit.Parts) (http.Handler, error) {
 		rules := DefaultRules
@@ -92,26 +84,26 @@ func register(r *kit.Registry) {
 		rules.PrePackCodes = ParseList(p.Setting("FULFILLMENT_PREPACK_CODES"))
 		return &Request{
 			Store: p.Store(), Outbox: p.Outbox(TopicFulfillmentRequest), Verifier: verifier(p, "oms", "OMS_WEBHOOK_SECRETS"),
-			Keyring: sealing.Keyring(p), Rules: rules, TPLs: []string{"cirro", "xb"}, Now: p.Now(),
+			Keyring: partnerset.Keyring(p), Rules: rules, TPLs: []string{"cirro", "xb"}, Now: p.Now(),
 		}, nil
 	})
 	r.ServiceBus(FnCirroFulfill, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {
 		c, err := cirro.New(cirro.Config{BaseURL: p.Setting("CIRRO_BASE_URL"), AppKey: p.Setting("CIRRO_APP_KEY"),
 			AppToken: p.Setting("CIRRO_APP_TOKEN"), RatePerMinute: p.Int("CIRRO_RATE_PER_MINUTE")})
 		p.Fail(err)
-		return (&CirroFulfill{Store: p.Store(), Cirro: c, Keyring: sealing.Keyring(p), ShipMethods: shipMethods(p),
+		return (&CirroFulfill{Store: p.Store(), Cirro: c, Keyring: partnerset.Keyring(p), ShipMethods: shipMethods(p),
 			Warehouse: p.Setting("CIRRO_WAREHOUSE_CODE")}).Handle, nil
 	})
 	r.ServiceBus(FnXBFulfill, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {
 		c, err := xb.New(xb.Config{BaseURL: p.Setting("XB_BASE_URL"), APIKey: p.Setting("XB_API_KEY")})
 		p.Fail(err)
-		return (&XBFulfill{Store: p.Store(), XB: c, Keyring: sealing.Keyring(p), ShipMethods: shipMethods(p)}).Handle, nil
+		return (&XBFulfill{Store: p.Store(), XB: c, Keyring: partnerset.Keyring(p), ShipMethods: shipMethods(p)}).Handle, nil
 	})
 	r.HTTP(FnCirroWebhook, http.MethodPost, "cirro/{event}", func(p *kit.Parts) (http.Handler, error) {
 		return &CirroWebhook{Store: p.Store(), Verifier: verifier(p, "cirro", "CIRRO_WEBHOOK_SECRETS"),
 			Outbox: p.Outbox(TopicFulfillmentConfirmation, TopicShipped), Parker: p.Parker(), Now: p.Now()}, nil
 	})
-	steps := func(p *kit.Parts) *OMSSteps { return &OMSSteps{Store: p.Store(), OMS: omsClient(p)} }
+	steps := func(p *kit.Parts) *OMSSteps { return &OMSSteps{Store: p.Store(), OMS: partnerset.OMSClient(p)} }
 	r.ServiceBus(FnNAVOrderRelease, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) { return steps(p).NAVRelease, nil })
 	r.ServiceBus(FnOMSConfirm, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) { return steps(p).ConfirmFulfillment, nil })
 	r.ServiceBus(FnOMSShipConfirm, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) { return steps(p).ShipConfirm, nil })

@@ -2,11 +2,12 @@ package print
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/popsockets/integration/shared/imagevalidator"
 	"github.com/popsockets/integration/shared/kit"
-	"github.com/popsockets/integration/shared/printstation"
+	"github.com/popsockets/integration/shared/partnerset"
 	"github.com/popsockets/integration/shared/webhook"
 )
 
@@ -27,12 +28,10 @@ var (
 // batching-update.
 var Flow = kit.Flow{
 	Name: "print",
-	Settings: []kit.Setting{
+	Settings: slices.Concat(partnerset.PrintStation(buildFns...), []kit.Setting{
 		{Name: "PRINT_RULES", Description: "print batching rules: empty for the embedded handlers/print/rules.json, else the JSON itself or the path of a file holding it",
 			Optional: true, Check: checkRules, Functions: rulesFns},
 		{Name: "PRINT_BATCH_BUILD_SCHEDULE", Description: "NCRONTAB schedule of print-batch-build", Default: "0 */5 * * * *", Host: true},
-		{Name: "PRINTSTATION_BASE_URL", Description: "PrintStation API base URL", Check: kit.HTTPSURL, Functions: buildFns},
-		{Name: "PRINTSTATION_API_KEY", Description: "PrintStation API key", Secret: true, Functions: buildFns},
 		{Name: "PRINTSTATION_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets (whsec_...) that sign PrintStation's batch events; two, space-separated, during a rotation",
 			Secret: true, Functions: []string{FnWebhook}},
 		{Name: "IMAGE_VALIDATOR_BASE_URL", Description: "image validator API base URL", Check: kit.HTTPSURL, Functions: buildFns},
@@ -40,7 +39,7 @@ var Flow = kit.Flow{
 		{Name: "IMAGE_VALIDATOR_CLIENT_ID", Description: "image validator OAuth client id", Functions: buildFns},
 		{Name: "IMAGE_VALIDATOR_CLIENT_SECRET", Description: "image validator OAuth client secret", Secret: true, Functions: buildFns},
 		{Name: "IMAGE_VALIDATOR_SCOPE", Description: "scopes asked with the token, space-separated (empty: none)", Optional: true, Functions: buildFns},
-	},
+	}),
 	Register: register,
 }
 
@@ -62,8 +61,7 @@ func register(r *kit.Registry) {
 		return (&Intake{Store: p.Store(), Rules: rules(p)}).Handle, nil
 	})
 	r.Timer(FnBuild, "timer", func(p *kit.Parts) (kit.TimerFunc, error) {
-		ps, err := printstation.New(printstation.Config{BaseURL: p.Setting("PRINTSTATION_BASE_URL"), APIKey: p.Setting("PRINTSTATION_API_KEY")})
-		p.Fail(err)
+		ps := partnerset.PrintStationClient(p)
 		iv, err := imagevalidator.New(imagevalidator.Config{BaseURL: p.Setting("IMAGE_VALIDATOR_BASE_URL"), TokenURL: p.Setting("IMAGE_VALIDATOR_TOKEN_URL"),
 			ClientID: p.Setting("IMAGE_VALIDATOR_CLIENT_ID"), ClientSecret: p.Setting("IMAGE_VALIDATOR_CLIENT_SECRET"),
 			Scopes: strings.Fields(p.Setting("IMAGE_VALIDATOR_SCOPE"))})

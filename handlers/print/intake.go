@@ -35,8 +35,11 @@ func (h *Intake) Handle(ctx context.Context, m *azfunc.Message) error {
 		return err
 	}
 	azfunc.SetCorrelationID(ctx, o.OrderID)
-	d, err := Decide(o, h.Rules)
-	if err != nil {
+	var d Decision
+	if by, ok := h.Rules.BatchedElsewhere[m.Property(PropSource)]; ok {
+		d.Reason = fmt.Sprintf("not for PrintStation batching: %s batches %s orders from its own copy of order-update",
+			by, m.Property(PropSource))
+	} else if d, err = Decide(o, h.Rules); err != nil {
 		return err
 	}
 	step := store.JourneyStep{OrderID: o.OrderID, System: SystemIntegration, Function: FnIntake, MessageID: m.MessageID}

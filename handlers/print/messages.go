@@ -31,6 +31,11 @@ const (
 // PropStatus is the routing property carrying the BatchingUpdate status.
 const PropStatus = "status"
 
+// PropSource is the order-update property naming who published the order
+// (the China flow sets "jackyun"; OMS sets none); Rules.BatchedElsewhere
+// reads it.
+const PropSource = "source"
+
 // Journey states this flow records (handler trace shows them).
 const (
 	StateNotForPrint    = "NOT_FOR_PRINT"

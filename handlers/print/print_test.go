@@ -53,6 +53,23 @@ func TestIntakeRecordsEveryDecisionInTheJourney(t *testing.T) {
 		require.Contains(t, lastDetail(t, e.s, "ORD-NJ"), "warehouse NJ has print-station batching off")
 		require.Zero(t, storetest.Count(t, e.s, `SELECT * FROM print_items WHERE order_id IN ('ORD-FG', 'ORD-NJ')`))
 	})
+	t.Run("AnOrderAnotherSystemBatchesIsSaidInTheJourney", func(t *testing.T) {
+		// A Jackyun order as the China flow publishes it: BatchStation's
+		// payload, a CYO line and no imageUrl.
+		o := order("JY-1", "KH", OrderItem{OrderLineNumber: "10000", Quantity: 1, ProductSKU: "PS-CUSTOM-CYO", ImageType: "CYO", RecipeID: "R-1"})
+		for range 2 {
+			m := message(t, "m-jy", o)
+			m.Properties = map[string]any{PropSource: "jackyun"}
+			err := e.intake.Handle(context.Background(), m)
+			if err != nil {
+				require.Equal(t, fault.ClassDuplicate, fault.ClassOf(err), "the second delivery is a duplicate")
+			}
+		}
+		require.Equal(t, []string{StateNotForPrint}, states(t, e.s, "JY-1"))
+		require.Contains(t, lastDetail(t, e.s, "JY-1"), "BatchStation batches jackyun orders")
+		require.Zero(t, storetest.Count(t, e.s, `SELECT * FROM print_items WHERE order_id = 'JY-1'`))
+		require.Zero(t, storetest.Count(t, e.s, `SELECT * FROM parked_messages WHERE message_id = 'm-jy'`))
+	})
 	t.Run("AMalformedOrderIsParkedNotQueued", func(t *testing.T) {
 		err := e.deliver(t, "m5", order("ORD-BAD", "CROF", OrderItem{OrderLineNumber: "1", Quantity: 1, ProductSKU: "S", ImageType: "CPOD"}))
 		require.Equal(t, fault.ClassMalformed, fault.ClassOf(err))

@@ -34,6 +34,12 @@ type Rules struct {
 	// Categories name each line's print category, first match wins; a line
 	// no rule matches has its image type as its category.
 	Categories []CategoryRule `json:"categories"`
+	// BatchedElsewhere names, by the order-update message's "source"
+	// property, the sources whose orders another system batches: their
+	// messages are recorded "not for print" and never queued here. Jackyun
+	// (China) orders are BatchStation's: it reads its own subscription, and
+	// their payload carries no image reference PrintStation could use.
+	BatchedElsewhere map[string]string `json:"batchedElsewhere,omitempty"`
 }
 
 // Warehouse is one warehouse's print configuration.

@@ -68,6 +68,7 @@ func TestParseRulesRefusesWhatCannotWork(t *testing.T) {
 // batches 2, cut-off 10:00 Shanghai, max wait 2h; NJ has batching off.
 const testRules = `{
   "printableImageTypes": ["CPOD", "CYO", "STD"],
+  "batchedElsewhere": {"jackyun": "BatchStation"},
   "warehouses": {
     "CROF": {"printStationBatching": true, "printSite": "CROF"},
     "KH": {"printStationBatching": true, "printSite": "KH"},

@@ -68,6 +68,40 @@ param appConfig = {
   IMAGE_VALIDATOR_CLIENT_ID: ''
   // scopes asked with the token, space-separated (empty: none)
   IMAGE_VALIDATOR_SCOPE: ''
+  // China flow (handlers/china): the Qimen router Jackyun is reached through
+  JACKYUN_URL: ''
+  // the Qimen app key (enabled for Jackyun's custom interfaces)
+  JACKYUN_APP_KEY: ''
+  // hmac-sha256 (the company's) or md5 (the public Qimen docs')
+  JACKYUN_SIGN_METHOD: 'hmac-sha256'
+  // Jackyun's tenant id (empty: not sent)
+  JACKYUN_CUSTOMER_ID: ''
+  // the ERP's Qimen app for custom methods (empty: not sent)
+  JACKYUN_TARGET_APP_KEY: ''
+  // minutes before the watermark each poll starts again
+  JACKYUN_POLL_OVERLAP_MINUTES: '10'
+  // hours the first poll reads back
+  JACKYUN_POLL_FIRST_HOURS: '24'
+  // the longest window asked for in one listing
+  JACKYUN_POLL_WINDOW_MINUTES: '60'
+  // orders per page (at most 200)
+  JACKYUN_PAGE_SIZE: '200'
+  // OMS's code of the China warehouse
+  CHINA_OMS_WAREHOUSE: 'KH'
+  // BatchStation print site of Jackyun orders
+  CHINA_BATCHSTATION_SITE: 'KH'
+  // product flow (handlers/product): Arena PLM REST API root
+  ARENA_BASE_URL: 'https://api.arenasolutions.com/v1'
+  // the Arena workspace to log in to
+  ARENA_WORKSPACE_ID: ''
+  // GUID of the Arena outbound integration (empty: items made effective since the watermark)
+  ARENA_OUTBOUND_INTEGRATION: ''
+  // Arena requests of the day the poll leaves for the item lookup
+  ARENA_QUOTA_RESERVE: '500'
+  // minutes before its watermark the poll reads again (without events)
+  ARENA_POLL_OVERLAP_MINUTES: '10'
+  // hours the first poll reads back (without events)
+  ARENA_POLL_FIRST_HOURS: '24'
 }
 
 // Secret settings dev does not set: the previous AES key exists only
@@ -117,6 +151,18 @@ param timers = [
     setting: 'PRINT_BATCH_BUILD_SCHEDULE'
     schedule: '0 */5 * * * *'
     intervalMinutes: 5
+  }
+  {
+    function: 'jackyun-order-poll'
+    setting: 'JACKYUN_POLL_SCHEDULE'
+    schedule: '0 */5 * * * *'
+    intervalMinutes: 5
+  }
+  {
+    function: 'arena-item-poll'
+    setting: 'ARENA_POLL_SCHEDULE'
+    schedule: '0 */10 * * * *'
+    intervalMinutes: 10
   }
 ]
 

@@ -156,3 +156,100 @@ func wireFulfillOrders(fs []Fulfillment) WireFulfillOrders {
 	}
 	return w
 }
+
+// ASSUMPTIONS of the China flow (handlers/china, jackyun.go): orders from
+// Jackyun are created in OMS, which then routes them (to XB) through the
+// fulfilment flow that exists.
+
+// PathOrders is POSTed to create an order from another source (A: the
+// GeneralizeOrderJob's endpoint of the v3 namespace).
+const PathOrders = "/api/v3/osor_order/orders"
+
+// CodeDuplicateOrder (409): OMS already has an order for the source and
+// source order id; WireCreatedOrder's order_id names it (A). An answer of
+// 200 with created false says the same.
+const CodeDuplicateOrder = "duplicate_order"
+
+// WireCreateOrder is the body of POST PathOrders. OMS is idempotent on
+// source + source_order_id: the same pair never makes a second order (A).
+type WireCreateOrder struct {
+	Source        string          `json:"source"`
+	SourceOrderID string          `json:"source_order_id"`
+	OrderNumber   string          `json:"order_number"`
+	Shop          string          `json:"shop,omitempty"`
+	Warehouse     string          `json:"warehouse,omitempty"`
+	Currency      string          `json:"currency"`
+	OrderedAt     *time.Time      `json:"ordered_at,omitempty"`
+	Lines         []WireOrderLine `json:"lines"`
+}
+
+// WireOrderLine is one line of WireCreateOrder.
+type WireOrderLine struct {
+	LineNo         int    `json:"line_no"`
+	SKU            string `json:"sku"`
+	Quantity       int    `json:"quantity"`
+	UnitPriceMinor int64  `json:"unit_price_minor"`
+	// Print is true for a line to be printed (custom print).
+	Print bool `json:"print,omitempty"`
+}
+
+// WireCreatedOrder is the 201 (created) or 200 (existing) answer, and the
+// body of a 409 duplicate_order.
+type WireCreatedOrder struct {
+	OrderID string `json:"order_id"`
+	Status  string `json:"status,omitempty"`
+	Created bool   `json:"created"`
+	Code    string `json:"code,omitempty"`
+}
+
+// ASSUMPTIONS of the product flow (handlers/product, products.go): Arena's
+// item data is upserted into OMS per SKU (reference/partners.md: "PUT
+// /products/{sku} (Arena fan-out)").
+
+// PathProduct is PUT with a product (A: in the v3 namespace).
+const PathProduct = "/api/v3/products/{sku}"
+
+// ProductPath is PathProduct for one SKU, escaped.
+func ProductPath(sku string) string { return "/api/v3/products/" + url.PathEscape(sku) }
+
+// Error codes of PathProduct.
+const (
+	// CodeStaleRevision (409): OMS has a newer revision of the product
+	// (by effective_at, then revision) and kept it; current_revision says
+	// which. The client treats it as done: an older revision never
+	// overwrites a newer one.
+	CodeStaleRevision = "stale_revision"
+	// CodeUnknownSKU (422): a BOM component is a SKU OMS does not know.
+	CodeUnknownSKU = "unknown_sku"
+)
+
+// WireProduct is the body of PUT PathProduct.
+type WireProduct struct {
+	SKU            string             `json:"sku"`
+	Name           string             `json:"name"`
+	Description    string             `json:"description,omitempty"`
+	Revision       string             `json:"revision"`
+	EffectiveAt    *time.Time         `json:"effective_at,omitempty"`
+	LifecyclePhase string             `json:"lifecycle_phase,omitempty"`
+	Category       string             `json:"category,omitempty"`
+	UOM            string             `json:"uom,omitempty"`
+	Attributes     map[string]string  `json:"attributes,omitempty"`
+	BOM            []WireBOMComponent `json:"bom,omitempty"`
+}
+
+// WireBOMComponent is one component of WireProduct.
+type WireBOMComponent struct {
+	SKU      string `json:"sku"`
+	Quantity string `json:"quantity"`
+}
+
+// WireProductResult is the 200 answer of PathProduct, and (with Code and
+// CurrentRevision) the body of a 409 stale_revision.
+type WireProductResult struct {
+	SKU             string `json:"sku"`
+	Revision        string `json:"revision"`
+	Changed         bool   `json:"changed"`
+	Code            string `json:"code,omitempty"`
+	Message         string `json:"message,omitempty"`
+	CurrentRevision string `json:"current_revision,omitempty"`
+}

@@ -33,6 +33,8 @@ type Partners struct {
 	Requester *omstest.Requester
 	// FunctionKey is the key the fakes send to the local host.
 	FunctionKey string
+	// China holds the China and product flows' fakes (china.go).
+	China *ChinaPartners
 }
 
 // ShipMethods maps the OMS sample ship methods to codes the fakes accept.
@@ -90,6 +92,7 @@ func Start(hostURL string, o Options) (*Partners, error) {
 		return nil, err
 	}
 	p.startPrint(hostURL, o)
+	p.startChina()
 	p.Requester = &omstest.Requester{
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
@@ -105,4 +108,5 @@ func (p *Partners) Close() {
 	p.Teams.Close()
 	p.EDI.Close()
 	p.Print.Close()
+	p.China.close()
 }

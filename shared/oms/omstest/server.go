@@ -68,6 +68,9 @@ type Server struct {
 	mu      sync.Mutex
 	orders  map[string]*order
 	answers map[string]remembered
+	// created and products hold the endpoints of jackyun.go and products.go.
+	created  createdState
+	products productState
 }
 
 // NewServer starts the fake on a loopback port.
@@ -89,6 +92,8 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(http.MethodPatch+" "+oms.PathOrderStatus, s.handleStatus)
 	mux.HandleFunc(http.MethodPost+" "+oms.PathCirroConfirmation, s.handleConfirmation)
 	mux.HandleFunc(http.MethodPost+" "+oms.PathFulfillOrders, s.handleFulfill)
+	s.createdRoutes(mux)
+	s.productRoutes(mux)
 	s.srv = httptest.NewServer(s.front.Handler(func(r *http.Request, body []byte) fakeserver.Answer {
 		return s.answer(mux, r, body)
 	}))

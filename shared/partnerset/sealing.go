@@ -1,17 +1,14 @@
-// Package sealing declares the OMS AES-256-GCM key settings once, for every
-// flow that seals customer data (the EDI flow's 940 ship-to) or opens it
-// (fulfilment's warehouse steps). Flows declare the same four settings with
-// the same words, so the kit accepts them from both and one Key Vault secret
-// serves both.
-package sealing
+package partnerset
 
 import (
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/oms"
 )
 
-// Settings are the key settings, read by the named functions.
-func Settings(functions ...string) []kit.Setting {
+// Sealing declares the OMS AES-256-GCM key settings, read by the named
+// functions: the EDI flow seals the 940's ship-to with them, fulfilment's
+// warehouse steps open sealed customer data.
+func Sealing(functions ...string) []kit.Setting {
 	return []kit.Setting{
 		{Name: "OMS_AES_KEY_ID", Description: "id of the AES-256-GCM key OMS seals customer data with", Functions: functions},
 		{Name: "OMS_AES_KEY", Description: "that key, base64 of 32 bytes", Secret: true, Functions: functions},
@@ -20,8 +17,8 @@ func Settings(functions ...string) []kit.Setting {
 	}
 }
 
-// Keyring is the keyring those settings describe; a malformed key stops the
-// function being built.
+// Keyring is the keyring Sealing's settings describe; a malformed key stops
+// the function being built.
 func Keyring(p *kit.Parts) *oms.Keyring {
 	k, err := oms.NewKeyring(p.Setting("OMS_AES_KEY_ID"), p.Setting("OMS_AES_KEY"),
 		p.Setting("OMS_AES_PREVIOUS_KEY_ID"), p.Setting("OMS_AES_PREVIOUS_KEY"))
