@@ -162,3 +162,69 @@ func (a *Alerts) parkedCard(batch []*store.ParkedMessage) teams.Alert {
 		Severity: teams.SeverityError, Facts: facts,
 	}
 }
+
+// Notice is an alert of one kind. Kinds group alerts that say the same
+// thing: the dead letters of one subscription for one reason, one timer
+// that stopped, so that people get one card for it, not one per run.
+type Notice struct {
+	// Kind is the grouping key ("dead-letter/int-prod-shipped/oms/MaxDeliveryCountExceeded").
+	Kind  string
+	Alert teams.Alert
+	// CorrelationID is the order, document or message the alert is about.
+	CorrelationID string
+	// Replay is the command that re-drives what the alert is about.
+	Replay string
+}
+
+// Raise posts n as a Teams card, at most once per kind within window:
+// within it the alert is held back (and counted; the next card of the
+// kind says how many were). The kind is claimed in the database before
+// the post and released when the post fails, so two instances never post
+// one kind twice in a window and a failed post is tried by the next
+// caller. Cards carry the correlation id and the replay command, are
+// redacted like log lines, cut under 20 KB and sent at most 4 a second
+// (the Teams client). posted is false when the alert was held back, or
+// when no Teams is configured (the caller's log line is the alert then).
+func (a *Alerts) Raise(ctx context.Context, n Notice, window time.Duration) (posted bool, err error) {
+	if n.Kind == "" {
+		return false, errors.New("alerts: a notice needs a kind")
+	}
+	if a.app.teams == nil {
+		return false, nil
+	}
+	al := n.Alert
+	al.Facts = append([]teams.Fact(nil), al.Facts...)
+	if n.CorrelationID != "" && !hasFact(al.Facts, "Correlation id") {
+		al.Facts = append(al.Facts, teams.Fact{Name: "Correlation id", Value: n.CorrelationID})
+	}
+	if n.Replay != "" && !hasFact(al.Facts, "Replay") {
+		al.Facts = append(al.Facts, teams.Fact{Name: "Replay", Value: n.Replay})
+	}
+	s := a.app.store
+	if s == nil {
+		return true, a.Post(ctx, al)
+	}
+	claim, err := s.ClaimAlertKind(ctx, n.Kind, window)
+	if err != nil {
+		return false, err
+	}
+	if !claim.Claimed {
+		return false, nil
+	}
+	if claim.HeldBack > 0 {
+		al.Facts = append(al.Facts, teams.Fact{Name: "Held back", Value: fmt.Sprintf("%d alerts of this kind since the last card", claim.HeldBack)})
+	}
+	if err := a.Post(ctx, al); err != nil {
+		return false, errors.Join(fmt.Errorf("posting the %s alert: %w", n.Kind, err), s.ReleaseAlertKind(ctx, n.Kind, claim))
+	}
+	return true, nil
+}
+
+func hasFact(facts []teams.Fact, name string) bool {
+	for _, f := range facts {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
