@@ -67,7 +67,7 @@ func (q *queue) settle(m lockedMessage, complete bool) error {
 
 func (q *queue) complete(_ context.Context, m lockedMessage) error { return q.settle(m, true) }
 func (q *queue) abandon(_ context.Context, m lockedMessage) error  { return q.settle(m, false) }
-func (q *queue) renew(context.Context, lockedMessage) error         { return nil }
+func (q *queue) renew(context.Context, lockedMessage) error        { return nil }
 
 func newQueue(n int) *queue {
 	q := &queue{locked: map[int64]bool{}}

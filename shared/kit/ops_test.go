@@ -147,4 +147,3 @@ func TestAlertsOncePerKind(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, posted, "another kind has its own window")
 }
-
