@@ -34,6 +34,10 @@ param appConfig = {
   FULFILLMENT_B2B_SOURCES: ''
   // empty: any pack code
   FULFILLMENT_PREPACK_CODES: ''
+  // scheduled runs a timer may miss before poller-watchdog alerts
+  POLLER_WATCHDOG_MISSED_RUNS: '3'
+  // a kind of alert is posted to Teams at most once in this many minutes
+  ALERT_REPEAT_MINUTES: '60'
 }
 
 // Secret settings dev does not set: the previous AES key exists only
@@ -56,6 +60,12 @@ param timers = [
     setting: 'OUTBOX_RELAY_SCHEDULE'
     schedule: '0 * * * * *'
     intervalMinutes: 1
+  }
+  {
+    function: 'poller-watchdog'
+    setting: 'POLLER_WATCHDOG_SCHEDULE'
+    schedule: '30 */5 * * * *'
+    intervalMinutes: 5
   }
 ]
 

@@ -176,6 +176,20 @@ type Notice struct {
 	Replay string
 }
 
+// Raised says what Raise did.
+type Raised int
+
+// What Raise did with a notice.
+const (
+	// Posted: the card went to Teams.
+	Posted Raised = iota
+	// HeldBack: a card of the kind went out within the window; this one
+	// was held back (and counted).
+	HeldBack
+	// LogsOnly: no Teams is configured; the caller's log line is the alert.
+	LogsOnly
+)
+
 // Raise posts n as a Teams card, at most once per kind within window:
 // within it the alert is held back (and counted; the next card of the
 // kind says how many were). The kind is claimed in the database before
@@ -183,14 +197,13 @@ type Notice struct {
 // one kind twice in a window and a failed post is tried by the next
 // caller. Cards carry the correlation id and the replay command, are
 // redacted like log lines, cut under 20 KB and sent at most 4 a second
-// (the Teams client). posted is false when the alert was held back, or
-// when no Teams is configured (the caller's log line is the alert then).
-func (a *Alerts) Raise(ctx context.Context, n Notice, window time.Duration) (posted bool, err error) {
+// (the Teams client).
+func (a *Alerts) Raise(ctx context.Context, n Notice, window time.Duration) (Raised, error) {
 	if n.Kind == "" {
-		return false, errors.New("alerts: a notice needs a kind")
+		return HeldBack, errors.New("alerts: a notice needs a kind")
 	}
 	if a.app.teams == nil {
-		return false, nil
+		return LogsOnly, nil
 	}
 	al := n.Alert
 	al.Facts = append([]teams.Fact(nil), al.Facts...)
@@ -202,22 +215,25 @@ func (a *Alerts) Raise(ctx context.Context, n Notice, window time.Duration) (pos
 	}
 	s := a.app.store
 	if s == nil {
-		return true, a.Post(ctx, al)
+		if err := a.Post(ctx, al); err != nil {
+			return HeldBack, err
+		}
+		return Posted, nil
 	}
 	claim, err := s.ClaimAlertKind(ctx, n.Kind, window)
 	if err != nil {
-		return false, err
+		return HeldBack, err
 	}
 	if !claim.Claimed {
-		return false, nil
+		return HeldBack, nil
 	}
 	if claim.HeldBack > 0 {
 		al.Facts = append(al.Facts, teams.Fact{Name: "Held back", Value: fmt.Sprintf("%d alerts of this kind since the last card", claim.HeldBack)})
 	}
 	if err := a.Post(ctx, al); err != nil {
-		return false, errors.Join(fmt.Errorf("posting the %s alert: %w", n.Kind, err), s.ReleaseAlertKind(ctx, n.Kind, claim))
+		return HeldBack, errors.Join(fmt.Errorf("posting the %s alert: %w", n.Kind, err), s.ReleaseAlertKind(ctx, n.Kind, claim))
 	}
-	return true, nil
+	return Posted, nil
 }
 
 func hasFact(facts []teams.Fact, name string) bool {

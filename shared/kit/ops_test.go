@@ -115,16 +115,15 @@ func TestAlertsOncePerKind(t *testing.T) {
 			Facts: []teams.Fact{{Name: "Description", Value: long}}}}
 
 	tm.FailNext(http.StatusServiceUnavailable, 1)
-	posted, err := a.Raise(ctx, n, 0)
+	_, err := a.Raise(ctx, n, 0)
 	require.Error(t, err, "Teams refused the card")
-	require.False(t, posted)
 
-	posted, err = a.Raise(ctx, n, 0)
+	got, err := a.Raise(ctx, n, 0)
 	require.NoError(t, err)
-	require.True(t, posted, "the card Teams refused is posted next time")
-	posted, err = a.Raise(ctx, n, 500*time.Hour)
+	require.Equal(t, kit.Posted, got, "the card Teams refused is posted next time")
+	got, err = a.Raise(ctx, n, 500*time.Hour)
 	require.NoError(t, err)
-	require.False(t, posted, "a kind is posted once within its window")
+	require.Equal(t, kit.HeldBack, got, "a kind is posted once within its window")
 
 	cards := tm.Cards()
 	require.Len(t, cards, 1)
@@ -143,7 +142,7 @@ func TestAlertsOncePerKind(t *testing.T) {
 
 	other := n
 	other.Kind = "poller-stopped/outbox-relay"
-	posted, err = a.Raise(ctx, other, 500*time.Hour)
+	got, err = a.Raise(ctx, other, 500*time.Hour)
 	require.NoError(t, err)
-	require.True(t, posted, "another kind has its own window")
+	require.Equal(t, kit.Posted, got, "another kind has its own window")
 }
