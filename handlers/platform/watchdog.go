@@ -184,4 +184,3 @@ func (w *Watchdog) post(ctx context.Context, a teams.Alert) error {
 	}
 	return w.Alerts.Post(ctx, a)
 }
-
