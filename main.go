@@ -8,7 +8,7 @@
 //	handler config check    per flow and function: ready, or the settings that are missing
 //	handler config list     every app setting the app reads, and who reads it
 //	handler trace ORDER     print an order's journey
-//	handler replay ID       re-drive a parked message through its function
+//	handler replay ID       re-drive a parked (or, with -dead-letter, a dead-lettered) message through its function
 //	handler edi ...         validate, acknowledge and show X12 files
 //	handler version         print the build's revision
 //
@@ -57,7 +57,7 @@ const usage = `usage: handler [command]
   config check  per flow and function: ready, or the settings that are missing (exit 1 if any)
   config list   every app setting: flow, functions that read it, secret or not, default
   trace         print an order's journey:           handler trace <order-id>
-  replay        re-drive a parked message:          handler replay <parked-id>
+  replay        re-drive a parked message:          handler replay <parked-id>  (dead letters, filters, -dry-run: handler replay -h)
   edi           validate, acknowledge, show X12:    handler edi help
   version       print the build's revision
 `

@@ -409,3 +409,17 @@ func (s *Store) ReleaseAlertKind(ctx context.Context, kind string, c AlertClaim)
 	}
 	return nil
 }
+
+// FindParked returns the parked record of a function's message, or nil
+// when it was never parked.
+func (s *Store) FindParked(ctx context.Context, function, messageID string) (*ParkedMessage, error) {
+	p, err := scanParked(s.Pool.QueryRow(ctx, `SELECT `+parkedColumns+` FROM parked_messages WHERE function = $1 AND message_id = $2`,
+		function, Text(messageID, 1000)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the parked record of %s's message: %w", function, err)
+	}
+	return p, nil
+}
