@@ -18,4 +18,3 @@ func (s *Server) ThrottleNext(times int, retryAfter time.Duration) {
 	s.front.Tell(fakeserver.Answer{Status: http.StatusTooManyRequests, Body: b,
 		Header: http.Header{"Retry-After": {strconv.Itoa(int(retryAfter.Seconds()))}}}, times)
 }
-
