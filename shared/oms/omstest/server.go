@@ -68,6 +68,7 @@ type Server struct {
 	mu      sync.Mutex
 	orders  map[string]*order
 	answers map[string]remembered
+	lookups lookups
 }
 
 // NewServer starts the fake on a loopback port.
@@ -89,6 +90,7 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(http.MethodPatch+" "+oms.PathOrderStatus, s.handleStatus)
 	mux.HandleFunc(http.MethodPost+" "+oms.PathCirroConfirmation, s.handleConfirmation)
 	mux.HandleFunc(http.MethodPost+" "+oms.PathFulfillOrders, s.handleFulfill)
+	s.lookupRoutes(mux)
 	s.srv = httptest.NewServer(s.front.Handler(func(r *http.Request, body []byte) fakeserver.Answer {
 		return s.answer(mux, r, body)
 	}))
@@ -197,6 +199,9 @@ func (s *Server) answer(mux *http.ServeMux, r *http.Request, body []byte) fakese
 	}
 	if r.Header.Get(oms.HeaderAuthorization) != oms.BearerPrefix+s.token {
 		return fakeserver.JSON(http.StatusUnauthorized, oms.WireError{Code: oms.CodeUnauthorized, Message: "missing or invalid bearer token"})
+	}
+	if r.Method == http.MethodGet {
+		return serve(mux, r) // reads change nothing and need no key
 	}
 	key := r.Header.Get(oms.HeaderIdempotencyKey)
 	if key == "" {
