@@ -28,6 +28,7 @@ import (
 	"syscall"
 
 	"github.com/popsockets/integration/handlers/fulfillment"
+	"github.com/popsockets/integration/handlers/gladly"
 	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/kit"
@@ -41,6 +42,7 @@ import (
 var flows = []kit.Flow{
 	platform.Flow,
 	fulfillment.Flow,
+	gladly.Flow,
 }
 
 func main() {

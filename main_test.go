@@ -212,6 +212,8 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	values["OMS_BASE_URL"], values["CIRRO_BASE_URL"], values["XB_BASE_URL"] = "https://oms.example", "https://cirro.example", "https://xb.example"
 	values["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
 	values["CIRRO_APP_KEY"] = "app"
+	values["BLOB_LOCAL_DIR"] = t.TempDir()
+	values["GLADLY_SIGNING_KEYS"], values["GLADLY_OMS_BASE_URL"], values["GLADLY_OMS_API_TOKEN"] = "key", "https://oms.example", "tok"
 	app, _ := built(t, values)
 	for _, s := range app.Status() {
 		require.NoError(t, s.Err, "%s is configured", s.Function)
@@ -230,7 +232,7 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
 	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
-	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false}, app.FlowsReady())
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "gladly": true}, app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

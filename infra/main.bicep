@@ -212,6 +212,8 @@ var keyVaultSettings = [
   'CIRRO_WEBHOOK_SECRETS'
   'XB_API_KEY'
   'TEAMS_WORKFLOW_URL'
+  'GLADLY_SIGNING_KEYS'
+  'GLADLY_OMS_API_TOKEN'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')

@@ -47,6 +47,16 @@ param appConfig = {
   POLLER_WATCHDOG_MISSED_RUNS: '3'
   // a kind of alert is posted to Teams at most once in this many minutes
   ALERT_REPEAT_MINUTES: '60'
+  // OMS API base URL the Gladly lookups read (the OMS of OMS_BASE_URL)
+  GLADLY_OMS_BASE_URL: ''
+  // the OMS calls of one Gladly lookup together (Gladly waits 5 s)
+  GLADLY_OMS_BUDGET_MS: '3000'
+  // how long an OMS answer is reused by later lookups
+  GLADLY_CACHE_SECONDS: '60'
+  // orders per customer a DETAILED lookup answers
+  GLADLY_MAX_ORDERS: '10'
+  // customerOrderUrl with {order_number} or {order_id}; empty: none
+  GLADLY_ORDER_URL: ''
 }
 
 // Secret settings prod does not set: the previous AES key exists only

@@ -122,7 +122,8 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 // SampleCustomers returns n invented customers with one to four orders
 // each, the same for the same seed: lines of the sample SKUs, totals in
 // USD, and for shipped orders a fulfilment with carrier and tracking.
-// Customer ids are CUST-<n>; emails are @example.com, phones 555-01xx.
+// Customer ids are CUST-<n>, order ids ORD and 7 digits (the fulfilment
+// samples have 6); emails are @example.com, phones 555-01xx.
 func SampleCustomers(n int, seed int64) [][]oms.OrderDetail {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x61ad))
 	states := []string{oms.StateShipped, oms.StateShipped, oms.StateExportedToTPL, oms.StateWaitingFulfillmentConfirmation, oms.StateReleasedFromNAV}
@@ -144,7 +145,7 @@ func SampleCustomers(n int, seed int64) [][]oms.OrderDetail {
 			orderNo++
 			created := sampleEpoch.Add(time.Duration(i*97+k*31) * time.Hour)
 			d := oms.OrderDetail{OrderSummary: oms.OrderSummary{
-				OrderID: fmt.Sprintf("ORD%06d", orderNo), OrderNumber: fmt.Sprintf("SF%07d", orderNo), Status: states[rng.IntN(len(states))],
+				OrderID: fmt.Sprintf("ORD%07d", orderNo), OrderNumber: fmt.Sprintf("SF%07d", orderNo), Status: states[rng.IntN(len(states))],
 				Source: oms.SourceSFCC, CreatedAt: created, Currency: "USD", Customer: cust,
 			}}
 			for range 1 + rng.IntN(3) {
