@@ -61,8 +61,9 @@ func Missed(sched cron.Schedule, since, now time.Time, limit int) int {
 // Watchdog is the poller-watchdog timer. Each run it reads every timer's
 // last successful run (the kit records them in timer_runs) and counts the
 // occurrences of its schedule that passed since without a success: from
-// Missed of them it is stopped. A timer that stops is alerted once (an
-// error line with outcome needs_attention, and a Teams card), and cleared
+// Missed of them it is stopped. A timer that stops is alerted once (a
+// "poller stopped" error line, which an alert rule watches, and a Teams
+// card), and cleared
 // once when it succeeds again (an info line and a card); the mark lives in
 // timer_runs, so two runs or two instances never alert or clear twice. A
 // card that cannot be sent undoes its mark and fails the run, so the next
@@ -133,7 +134,7 @@ func (w *Watchdog) alert(ctx context.Context, r store.TimerRun, n int, now time.
 		last = r.LastSuccessAt.UTC().Format(time.RFC3339)
 	}
 	lastErr := azfunc.Clip(r.LastError, 300)
-	azfunc.Logger(ctx).Error("poller stopped", "outcome", "needs_attention", "timer", r.Function, "schedule", r.Schedule,
+	azfunc.Logger(ctx).Error("poller stopped", "timer", r.Function, "schedule", r.Schedule,
 		"last_success", r.LastSuccessAt, "missed_runs", n, "last_error", lastErr)
 	facts := []teams.Fact{
 		{Name: "Timer", Value: r.Function},
