@@ -26,8 +26,9 @@ var tableTypes = map[string]string{
 
 // Queries checks the repository at root:
 //   - every infra/queries/*.kql parses as the KQL the tests can run;
-//   - every ```kusto block of README.md is one of those files, verbatim,
-//     so that what operators copy is what the tests ran;
+//   - every ```kusto block of README.md (and of handlers/*/README.md, the
+//     flows' parts the README is merged from) is one of those files,
+//     verbatim, so that what operators copy is what the tests ran;
 //   - a query over a table whose telemetry type host.json lets sampling
 //     thin out counts rows with sum(itemCount) (or sumif), never count()
 //     or countif(), which would count the rows that survived sampling.
@@ -71,18 +72,26 @@ func Queries(root string) ([]Problem, error) {
 			}
 		}
 	}
-	readme := filepath.Join(root, "README.md")
-	b, err := os.ReadFile(readme)
+	// The flows' README parts are merged into README.md: they hold the
+	// same promise.
+	readmes, err := filepath.Glob(filepath.Join(root, "handlers", "*", "README.md"))
 	if err != nil {
 		return nil, err
 	}
-	for _, blk := range kustoBlocks(string(b)) {
-		found := false
-		for _, text := range texts {
-			found = found || strings.TrimRight(text, "\n") == strings.TrimRight(blk.text, "\n")
+	readmes = append([]string{filepath.Join(root, "README.md")}, readmes...)
+	for _, readme := range readmes {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			return nil, err
 		}
-		if !found {
-			out = append(out, Problem{File: readme, Line: blk.line, Message: "this kusto block is not one of " + QueryDir + "/*.kql verbatim: put the query in a file there and copy it here"})
+		for _, blk := range kustoBlocks(string(b)) {
+			found := false
+			for _, text := range texts {
+				found = found || strings.TrimRight(text, "\n") == strings.TrimRight(blk.text, "\n")
+			}
+			if !found {
+				out = append(out, Problem{File: readme, Line: blk.line, Message: "this kusto block is not one of " + QueryDir + "/*.kql verbatim: put the query in a file there and copy it here"})
+			}
 		}
 	}
 	return out, nil
