@@ -178,6 +178,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	values["DEVHOST_URL"] = hostURL
+	opsSchedules(values)
 	if err := writeSettings(runDir, values); err != nil {
 		return fail("writing %s: %v", settingsFile, err)
 	}
@@ -227,6 +228,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			if *seed > 0 {
 				seedOrders(ctx, h, partners, values, *seed, exe, stdout)
+				seedOps(ctx, h, partners, values, exe, stdout)
 			}
 			say("post your own request:  .run/devrun request cirro   (prints a signed curl command)")
 			say("follow an order:        .run/handler trace <order-id>")
