@@ -31,36 +31,28 @@
 // one place to change when OMS's real contract is known:
 //
 //   - Auth: "Authorization: Bearer <OMS_API_TOKEN>".
-//
 //   - Idempotency: OMS honours the "Idempotency-Key" header; a repeated key
 //     answers the first answer and has no second effect.
-//
 //   - NAV release: PATCH /api/v3/osor_order/orders/{order_id}/status with
 //     {"status":"RELEASED_FROM_NAV","expected_status":"PENDING_NAV_RELEASE"}.
-//
 //   - Acceptance: POST /order/cirro-confirmation with
 //     {"order_id","tpl","tpl_order_no","accepted_at"} -> EXPORTED_TO_TPL
 //     (the path is known from Camel; the body is assumed).
-//
 //   - Shipment: POST /api/v3/osor_order/fulfill_orders with
 //     {"orders":[{"order_id","carrier","tracking_numbers","shipped_at","tpl",
 //     "lines":[{"sku","quantity"}]}]} -> SHIPPED (path known, body assumed).
 //     A batch is all or nothing; orders already shipped are skipped.
-//
 //   - Answers: 2xx is success. Errors are JSON
 //     {"code","message","order_id","current_status","details"}: 409
 //     "invalid_transition" (unexpected state) or "already_in_state", 404
 //     "not_found", 422 "validation_failed" or "idempotency_key_reused",
 //     401 "unauthorized", 429 with Retry-After.
-//
 //   - The states this layer sees are one line, PENDING_NAV_RELEASE ->
 //     RELEASED_FROM_NAV -> WAITING_FULFILLMENT_CONFIRMATION ->
 //     EXPORTED_TO_TPL -> SHIPPED, so "at or past the target" is an order
 //     on that line (AtOrPast). A state off the line is unexpected.
-//
 //   - OMS documents no rate limit, so the client does not limit itself; it
 //     honours Retry-After.
-//
 //   - Lookups (SearchOrders, GetOrder; LOOKUP ASSUMPTIONS in contract.go)
 //     read only, carry no Idempotency-Key, and never put the value searched
 //     for (an email, a phone, a name) into an error.
