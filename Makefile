@@ -31,7 +31,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_\/-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: tools
-tools: $(AZURITE) $(BICEP_PARSER) postgres ## install what the tests need (Azurite, PostgreSQL server binaries, the Bicep parser)
+tools: $(AZURITE) $(BICEP_PARSER) postgres sshd ## install what the tests need (Azurite, PostgreSQL server binaries, OpenSSH's sshd, the Bicep parser)
 
 $(AZURITE):
 	npm install --no-audit --no-fund --loglevel=error --prefix $(TOOLS) azurite@$(AZURITE_VERSION)
@@ -39,6 +39,10 @@ $(AZURITE):
 .PHONY: postgres
 postgres: ## make sure the PostgreSQL server binaries are installed
 	@scripts/ensure-postgres.sh
+
+.PHONY: sshd
+sshd: ## make sure OpenSSH's server (sshd, for the SFTP tests) is installed
+	@scripts/ensure-sshd.sh
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

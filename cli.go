@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/kit"
@@ -57,7 +58,7 @@ func trace(ctx context.Context, args []string, getenv func(string) string, stdou
 	fl.SetOutput(stderr)
 	asJSON := fl.Bool("json", false, "print JSON instead of a timeline")
 	if err := fl.Parse(args); err != nil || fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: handler trace [-json] <order-id>")
+		fmt.Fprintln(stderr, "usage: handler trace [-json] <order-id | PO number | ISA13 | SSCC>")
 		return 2
 	}
 	orderID := fl.Arg(0)
@@ -72,6 +73,11 @@ func trace(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		fmt.Fprintf(stderr, "handler trace: %v\n", err)
 		return 1
+	}
+	if t.Order == nil && len(t.Journey) == 0 && !*asJSON {
+		// Not an order id: a PO number, an ISA13 or an SSCC finds the EDI
+		// documents and the order's journey across channels.
+		return edi.Trace(ctx, s, stdout, orderID)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -497,4 +503,16 @@ func listSettings(app *kit.App, w io.Writer, asJSON bool) int {
 	}
 	_ = tw.Flush()
 	return 0
+}
+
+// ediStatus is `handler edi status`: the outbound EDI documents by state.
+func ediStatus(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) int {
+	env := cliEnv(getenv, stderr)
+	s, err := store.Open(store.Config{URL: env("DATABASE_URL")})
+	if err != nil {
+		fmt.Fprintf(stderr, "handler edi status: %v\n", err)
+		return 2
+	}
+	defer s.Close()
+	return edi.Status(ctx, s, stdout, time.Now())
 }

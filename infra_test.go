@@ -497,12 +497,12 @@ func TestAzureAppSettingsCheckCanFail(t *testing.T) {
 		},
 		"ATimerFunctionMissingFromAnEnvironment": {
 			func(a *azureSettings) {
-				a.functions = append(a.functions, timer("sps-inbound-poll", "%SPS_POLL_SCHEDULE%"))
+				a.functions = append(a.functions, timer("example-poll", "%EXAMPLE_POLL_SCHEDULE%"))
 				for _, env := range []string{"dev", "test"} {
-					a.envs[env].timers = append(a.envs[env].timers, timerParam{Function: "sps-inbound-poll", Setting: "SPS_POLL_SCHEDULE", Schedule: "0 */10 * * * *", IntervalMinutes: 10})
+					a.envs[env].timers = append(a.envs[env].timers, timerParam{Function: "example-poll", Setting: "EXAMPLE_POLL_SCHEDULE", Schedule: "0 */10 * * * *", IntervalMinutes: 10})
 				}
 			},
-			"prod: timer function sps-inbound-poll is missing from the timers parameter",
+			"prod: timer function example-poll is missing from the timers parameter",
 		},
 		"ATimerIntervalDisagreesWithItsSchedule": {
 			func(a *azureSettings) { a.envs["test"].timers[0].IntervalMinutes = 15 },

@@ -27,9 +27,11 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/gladly"
 	"github.com/popsockets/integration/handlers/platform"
+	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/infra"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/messaging"
@@ -42,6 +44,8 @@ import (
 var flows = []kit.Flow{
 	platform.Flow,
 	fulfillment.Flow,
+	edi.Flow,
+	print.Flow,
 	gladly.Flow,
 }
 
@@ -60,7 +64,8 @@ const usage = `usage: handler [command]
   config list   every app setting: flow, functions that read it, secret or not, default
   trace         print an order's journey:           handler trace <order-id>
   replay        re-drive a parked message:          handler replay <parked-id>  (dead letters, filters, -dry-run: handler replay -h)
-  edi           validate, acknowledge, show X12:    handler edi help
+  edi           validate, acknowledge, show X12 and RSX:  handler edi help
+  edi status    outbound EDI documents by state (due, late, awaiting a 997, accepted, rejected)
   version       print the build's revision
 `
 
@@ -78,6 +83,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "replay":
 		return replay(ctx, args[1:], getenv, stdout, stderr)
 	case "edi":
+		if len(args) > 1 && args[1] == "status" {
+			return ediStatus(ctx, getenv, stdout, stderr)
+		}
 		return x12cli.Run(ctx, args[1:], stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())

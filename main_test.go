@@ -151,23 +151,30 @@ func TestFlowSettingsDeclareWhoReadsThem(t *testing.T) {
 	t.Parallel()
 	app, _ := built(t, readSample(t))
 	reads := app.Reads()
+	flowOf := map[string]bool{}
 	for _, f := range app.Flows() {
 		for _, s := range f.Settings {
-			if s.Host {
-				require.Empty(t, s.Functions, "host setting %s is read by the host, not by a function's build", s.Name)
-				continue
-			}
-			var readers []string
-			for fn, names := range reads {
-				if slices.Contains(names, s.Name) {
-					readers = append(readers, fn)
-				}
-			}
-			sort.Strings(readers)
-			declared := slices.Clone(s.Functions)
-			sort.Strings(declared)
-			require.Equal(t, declared, readers, "flow %s: setting %s is read by exactly the functions it declares", f.Name, s.Name)
+			flowOf[s.Name] = true
 		}
+	}
+	for _, s := range app.Settings() { // a setting several flows share is listed once, with all their readers
+		if !flowOf[s.Name] {
+			continue
+		}
+		if s.Host {
+			require.Empty(t, s.Functions, "host setting %s is read by the host, not by a function's build", s.Name)
+			continue
+		}
+		var readers []string
+		for fn, names := range reads {
+			if slices.Contains(names, s.Name) {
+				readers = append(readers, fn)
+			}
+		}
+		sort.Strings(readers)
+		declared := slices.Clone(s.Functions)
+		sort.Strings(declared)
+		require.Equal(t, declared, readers, "setting %s is read by exactly the functions that declare it", s.Name)
 	}
 	fns, err := devhost.LoadFunctions(".")
 	require.NoError(t, err)
@@ -212,8 +219,18 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	values["OMS_BASE_URL"], values["CIRRO_BASE_URL"], values["XB_BASE_URL"] = "https://oms.example", "https://cirro.example", "https://xb.example"
 	values["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
 	values["CIRRO_APP_KEY"] = "app"
+	for k, v := range map[string]string{"SPS_SFTP_ADDR": "sftp.spscommerce.com:10022", "SPS_SFTP_USER": "popsockets", "SPS_SFTP_PASSWORD": "pw",
+		"SPS_SFTP_KNOWN_HOSTS": "[sftp.spscommerce.com]:10022 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
+		"NAV_SFTP_ADDR":        "nav-sftp.example:22", "NAV_SFTP_USER": "edi", "NAV_SFTP_PASSWORD": "pw",
+		"NAV_SFTP_KNOWN_HOSTS": "[nav-sftp.example]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKLzLt2DFeZmrAXCmq/LzWbeDxF3YzWDcVnnXoS6nMcz",
+		"NAV_BASE_URL":         "https://nav.example:7047/DynamicsNAV/WS/PopSockets", "NAV_USER": `POPCORP\svc`, "NAV_PASSWORD": "pw",
+		"EDI_SEAL_KEY_ID": "k1", "EDI_SEAL_KEY": values["OMS_AES_KEY"], "BlobStorage__blobServiceUri": "https://st.blob.core.windows.net",
+		"PRINTSTATION_BASE_URL": "https://ps.example", "PRINTSTATION_API_KEY": "k", "PRINTSTATION_WEBHOOK_SECRETS": "whsec_" + strings.Repeat("A", 32),
+		"IMAGE_VALIDATOR_BASE_URL": "https://iv.example", "IMAGE_VALIDATOR_TOKEN_URL": "https://iv.example/token", "IMAGE_VALIDATOR_CLIENT_ID": "c", "IMAGE_VALIDATOR_CLIENT_SECRET": "s"} {
+		values[k] = v
+	}
 	values["BLOB_LOCAL_DIR"] = t.TempDir()
-	values["GLADLY_SIGNING_KEYS"], values["GLADLY_OMS_BASE_URL"], values["GLADLY_OMS_API_TOKEN"] = "key", "https://oms.example", "tok"
+	values["GLADLY_SIGNING_KEYS"] = "key"
 	app, _ := built(t, values)
 	for _, s := range app.Status() {
 		require.NoError(t, s.Err, "%s is configured", s.Function)
@@ -232,7 +249,7 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
 	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
-	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "gladly": true}, app.FlowsReady())
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true, "gladly": true}, app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

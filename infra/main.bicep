@@ -216,8 +216,16 @@ var keyVaultSettings = [
   'CIRRO_WEBHOOK_SECRETS'
   'XB_API_KEY'
   'TEAMS_WORKFLOW_URL'
+  'SPS_SFTP_PASSWORD'
+  'SPS_SFTP_PRIVATE_KEY'
+  'NAV_SFTP_PASSWORD'
+  'NAV_SFTP_PRIVATE_KEY'
+  'NAV_PASSWORD'
+  'EDI_SEAL_KEY'
+  'PRINTSTATION_API_KEY'
+  'PRINTSTATION_WEBHOOK_SECRETS'
+  'IMAGE_VALIDATOR_CLIENT_SECRET'
   'GLADLY_SIGNING_KEYS'
-  'GLADLY_OMS_API_TOKEN'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')

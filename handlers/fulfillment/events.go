@@ -1,6 +1,7 @@
 package fulfillment
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/popsockets/integration/shared/oms"
@@ -54,6 +55,17 @@ type Requested struct {
 	TPL            string                 `json:"tpl"`
 	Request        oms.FulfillmentRequest `json:"request"`
 	Classification Classification         `json:"classification"`
+	// Labels, for a retailer's order that came through EDI, are the
+	// label_template and carton_list of Cirro's B2B create, built from the
+	// trading-partner configuration (absent for OMS's orders).
+	Labels *B2BLabels `json:"labels,omitempty"`
+}
+
+// B2BLabels are what a retailer wants printed and applied, per its
+// trading-partner configuration.
+type B2BLabels struct {
+	LabelTemplate json.RawMessage `json:"label_template,omitempty"`
+	CartonList    json.RawMessage `json:"carton_list,omitempty"`
 }
 
 // Accepted is the payload of a fulfillment-confirmation message.

@@ -72,8 +72,18 @@ func CirroOrder(p Requested, c oms.Customer, ship ShipMethods, warehouse string)
 	if p.Request.PONumber == "" {
 		return cirro.OrderCreate{}, nil, fault.Permanentf("business order %s has no po_number, which Cirro's B2B create requires", p.Request.OrderID)
 	}
-	return o, &cirro.B2BOrderCreate{OrderCreate: o, PONumber: p.Request.PONumber}, nil
+	b2b := &cirro.B2BOrderCreate{OrderCreate: o, PONumber: p.Request.PONumber}
+	if p.Labels != nil {
+		// Built from the trading-partner configuration by the EDI flow;
+		// passed through unread, so a new retailer needs no code here.
+		b2b.LabelTemplate, b2b.CartonList = p.Labels.LabelTemplate, p.Labels.CartonList
+	}
+	return o, b2b, nil
 }
+
+// StateRank is a state's rank in the one table of an order's states
+// (states.go), for flows that record an order they route themselves.
+func StateRank(state string) int { return rank(state) }
 
 // cirroItems merges lines of the same SKU, in first-seen order.
 func cirroItems(lines []oms.Line) []cirro.Item {

@@ -26,8 +26,9 @@ var Flow = kit.Flow{
 	Settings: []kit.Setting{
 		{Name: "GLADLY_SIGNING_KEYS", Description: "the signing key(s) Gladly's lookup adapter signs with; two, space-separated, during a rotation",
 			Secret: true, Functions: lookupFns},
-		{Name: "GLADLY_OMS_BASE_URL", Description: "OMS (OSOR) API base URL the lookups read (the OMS of OMS_BASE_URL)", Check: kit.HTTPSURL, Functions: lookupFns},
-		{Name: "GLADLY_OMS_API_TOKEN", Description: "OMS API token for the lookups (Bearer; a read-only one is enough)", Secret: true, Functions: lookupFns},
+		// OMS's settings, declared alike by the fulfilment flow.
+		{Name: "OMS_BASE_URL", Description: "OMS (OSOR) API base URL", Check: kit.HTTPSURL, Functions: lookupFns},
+		{Name: "OMS_API_TOKEN", Description: "OMS API token (Bearer)", Secret: true, Functions: lookupFns},
 		{Name: "GLADLY_OMS_BUDGET_MS", Description: "how long the OMS calls of one lookup may take in all (Gladly waits 5 s); what is late is left out",
 			Default: "3000", Check: kit.PositiveInt, Functions: lookupFns},
 		{Name: "GLADLY_CACHE_SECONDS", Description: "how long an OMS answer is reused by later lookups", Default: "60", Check: kit.PositiveInt, Functions: lookupFns},
@@ -41,7 +42,7 @@ var Flow = kit.Flow{
 			v, err := glad.NewVerifier(webhook.ParseSecrets(p.Setting("GLADLY_SIGNING_KEYS")), p.Now())
 			p.Fail(err)
 			budget := time.Duration(p.Int("GLADLY_OMS_BUDGET_MS")) * time.Millisecond
-			c, err := oms.New(oms.Config{BaseURL: p.Setting("GLADLY_OMS_BASE_URL"), Token: p.Setting("GLADLY_OMS_API_TOKEN"),
+			c, err := oms.New(oms.Config{BaseURL: p.Setting("OMS_BASE_URL"), Token: p.Setting("OMS_API_TOKEN"),
 				Timeout: budget, HTTPClient: lookupClient()})
 			p.Fail(err)
 			return &Lookup{Verifier: v, OMS: c, Budget: budget, MaxOrders: p.Int("GLADLY_MAX_ORDERS"),

@@ -26,13 +26,14 @@ var tableTypes = map[string]string{
 
 // Queries checks the repository at root:
 //   - every infra/queries/*.kql parses as the KQL the tests can run;
-//   - every ```kusto block of README.md (and of handlers/*/README.md, the
-//     flows' parts the README is merged from) is one of those files,
-//     verbatim, so that what operators copy is what the tests ran;
+//   - every ```kusto block of README.md, and of any other Markdown file
+//     named in extra (a flow's README part, before it is merged into the
+//     README), is one of those files, verbatim, so that what operators
+//     copy is what the tests ran;
 //   - a query over a table whose telemetry type host.json lets sampling
 //     thin out counts rows with sum(itemCount) (or sumif), never count()
 //     or countif(), which would count the rows that survived sampling.
-func Queries(root string) ([]Problem, error) {
+func Queries(root string, extra ...string) ([]Problem, error) {
 	files, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(QueryDir), "*.kql"))
 	if err != nil {
 		return nil, err
@@ -72,13 +73,10 @@ func Queries(root string) ([]Problem, error) {
 			}
 		}
 	}
-	// The flows' README parts are merged into README.md: they hold the
-	// same promise.
-	readmes, err := filepath.Glob(filepath.Join(root, "handlers", "*", "README.md"))
-	if err != nil {
-		return nil, err
+	readmes := []string{filepath.Join(root, "README.md")}
+	for _, e := range extra {
+		readmes = append(readmes, filepath.Join(root, filepath.FromSlash(e)))
 	}
-	readmes = append([]string{filepath.Join(root, "README.md")}, readmes...)
 	for _, readme := range readmes {
 		b, err := os.ReadFile(readme)
 		if err != nil {

@@ -39,7 +39,9 @@ func TestBlobTriggersMustUseEventGrid(t *testing.T) {
 // table that host.json samples.
 func TestQueriesAreTheFilesTheTestsRun(t *testing.T) {
 	t.Parallel()
-	ps, err := check.Queries(repoRoot)
+	// The flows' README parts that carry the operators' queries hold the
+	// same promise before the lead merges them into the README.
+	ps, err := check.Queries(repoRoot, "handlers/platform/README.md", "handlers/gladly/README.md")
 	require.NoError(t, err)
 	require.Empty(t, ps, "query problems:\n%s", problems(ps))
 
@@ -58,7 +60,7 @@ func TestQueriesAreTheFilesTheTestsRun(t *testing.T) {
 		"infra/queries/placeholder.kql": "requests\n| where operation_Name == \"__FUNCTION__\" and toint(resultCode) >= __MIN__\n",
 		"handlers/flow/README.md":       "# flow\n\n```kusto\nrequests\n| summarize n = count() by operation_Name\n```\n\n```kusto\ntraces | take 2\n```\n",
 	})
-	ps, err = check.Queries(dir)
+	ps, err = check.Queries(dir, "handlers/flow/README.md")
 	require.NoError(t, err)
 	out := problems(ps)
 	require.Len(t, ps, 4, out)

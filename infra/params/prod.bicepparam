@@ -43,12 +43,46 @@ param appConfig = {
   FULFILLMENT_B2B_SOURCES: ''
   // empty: any pack code
   FULFILLMENT_PREPACK_CODES: ''
+  // EDI: SPS Commerce's SFTP (host:port, login, pinned host key line)
+  SPS_SFTP_ADDR: 'sftp.spscommerce.com:10022'
+  SPS_SFTP_USER: ''
+  SPS_SFTP_KNOWN_HOSTS: ''
+  // true: SPS's testout/testin folders
+  SPS_TEST_FOLDERS: 'false'
+  // NAV's internal file drop (940s in, 945s and 997s out)
+  NAV_SFTP_ADDR: ''
+  NAV_SFTP_USER: ''
+  NAV_SFTP_KNOWN_HOSTS: ''
+  NAV_SFTP_OUTBOUND_DIR: 'outbound'
+  NAV_SFTP_INBOUND_DIR: 'inbound'
+  // NAV SOAP web services (sales orders; 945 when EDI_945_VIA is soap)
+  NAV_BASE_URL: ''
+  NAV_AUTH: 'ntlm'
+  NAV_USER: ''
+  EDI_945_VIA: 'sftp'
+  // empty: the trading-partner configuration embedded in the binary
+  EDI_PARTNERS: ''
+  EDI_ISA_QUALIFIER: 'ZZ'
+  EDI_ISA_ID: 'POPSOCKETS'
+  NAV_ISA_ID: 'NAVPOPSOCKETS'
+  // the same key id as OMS_AES_KEY_ID (cirro-fulfill opens the 940's sealed ship-to)
+  EDI_SEAL_KEY_ID: ''
+  EDI_SFTP_SETTLE_SECONDS: '5'
+  // print batching rules: empty for the embedded handlers/print/rules.json
+  PRINT_RULES: ''
+  // PrintStation API base URL
+  PRINTSTATION_BASE_URL: ''
+  // image validator API base URL and OAuth token endpoint
+  IMAGE_VALIDATOR_BASE_URL: ''
+  IMAGE_VALIDATOR_TOKEN_URL: ''
+  // image validator OAuth client id (not a secret; the client secret is)
+  IMAGE_VALIDATOR_CLIENT_ID: ''
+  // scopes asked with the token, space-separated (empty: none)
+  IMAGE_VALIDATOR_SCOPE: ''
   // scheduled runs a timer may miss before poller-watchdog alerts
   POLLER_WATCHDOG_MISSED_RUNS: '3'
   // a kind of alert is posted to Teams at most once in this many minutes
   ALERT_REPEAT_MINUTES: '60'
-  // OMS API base URL the Gladly lookups read (the OMS of OMS_BASE_URL)
-  GLADLY_OMS_BASE_URL: ''
   // the OMS calls of one Gladly lookup together (Gladly waits 5 s)
   GLADLY_OMS_BUDGET_MS: '3000'
   // how long an OMS answer is reused by later lookups
@@ -63,6 +97,9 @@ param appConfig = {
 // during a key rotation.
 param absentSecretSettings = [
   'OMS_AES_PREVIOUS_KEY'
+  // SFTP logins use a password or a key: set the one the partner issued
+  'SPS_SFTP_PRIVATE_KEY'
+  'NAV_SFTP_PRIVATE_KEY'
 ]
 
 // Every timer function: its schedule setting, the schedule, and how often
@@ -79,6 +116,30 @@ param timers = [
     setting: 'OUTBOX_RELAY_SCHEDULE'
     schedule: '0 * * * * *'
     intervalMinutes: 1
+  }
+  {
+    function: 'sps-inbound-poll'
+    setting: 'SPS_POLL_SCHEDULE'
+    schedule: '0 7,27,47 * * * *'
+    intervalMinutes: 20
+  }
+  {
+    function: 'nav-outbound-poll'
+    setting: 'NAV_POLL_SCHEDULE'
+    schedule: '0 */5 * * * *'
+    intervalMinutes: 5
+  }
+  {
+    function: 'edi-deadlines'
+    setting: 'EDI_DEADLINES_SCHEDULE'
+    schedule: '0 */5 * * * *'
+    intervalMinutes: 5
+  }
+  {
+    function: 'print-batch-build'
+    setting: 'PRINT_BATCH_BUILD_SCHEDULE'
+    schedule: '0 */5 * * * *'
+    intervalMinutes: 5
   }
   {
     function: 'poller-watchdog'

@@ -129,17 +129,24 @@ func New(cfg Config) (*App, error) {
 	for _, s := range all {
 		seen[s.Name] = "platform"
 	}
+	byName := map[string]Setting{}
 	var secrets []string
 	for i := range cfg.Flows {
 		f := &cfg.Flows[i]
 		a.flowSet[f.Name] = map[string]Setting{}
 		for _, s := range f.Settings {
 			if owner, dup := seen[s.Name]; dup {
-				return nil, fmt.Errorf("kit: setting %s is declared by both %s and %s", s.Name, owner, f.Name)
+				// Two flows may need one partner's setting (PrintStation's
+				// URL): they declare it alike, each naming its own readers.
+				if prev, ok := byName[s.Name]; !ok || !alike(prev, s) {
+					return nil, fmt.Errorf("kit: setting %s is declared by both %s and %s, differently", s.Name, owner, f.Name)
+				}
+			} else {
+				seen[s.Name] = f.Name
+				byName[s.Name] = s
+				all = append(all, s)
 			}
-			seen[s.Name] = f.Name
 			a.flowSet[f.Name][s.Name] = s
-			all = append(all, s)
 		}
 	}
 	// Every declared secret is redacted, valid or not, read or not.
@@ -166,6 +173,13 @@ func New(cfg Config) (*App, error) {
 	return a, nil
 }
 
+// alike reports whether two declarations of one setting agree on
+// everything but their readers.
+func alike(a, b Setting) bool {
+	return a.Description == b.Description && a.Default == b.Default && a.Secret == b.Secret &&
+		a.Local == b.Local && a.Optional == b.Optional && a.Host == b.Host
+}
+
 // TopicSettings are the entity-name settings of the catalogue's topics.
 func TopicSettings(cat *messaging.Catalog) []Setting {
 	var out []Setting
@@ -189,12 +203,21 @@ func (a *App) LogLevel() slog.Level { return a.level }
 func (a *App) Problems() []error { return a.problems }
 
 // Settings are every declared setting: the platform's, the topics' and
-// each flow's, in that order.
+// each flow's, in that order; a setting several flows declare is listed
+// once, with all their readers.
 func (a *App) Settings() []Setting {
 	out := append([]Setting(nil), PlatformSettings...)
 	out = append(out, TopicSettings(a.cfg.Catalog)...)
+	at := map[string]int{}
 	for _, f := range a.cfg.Flows {
-		out = append(out, f.Settings...)
+		for _, s := range f.Settings {
+			if i, ok := at[s.Name]; ok {
+				out[i].Functions = append(append([]string(nil), out[i].Functions...), s.Functions...)
+				continue
+			}
+			at[s.Name] = len(out)
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -82,9 +82,26 @@ func TestReadingAnUndeclaredSettingPanics(t *testing.T) {
 	})
 }
 
-func TestASettingDeclaredTwiceIsRefused(t *testing.T) {
+func TestASettingDeclaredTwiceIsRefusedUnlessAlike(t *testing.T) {
 	t.Parallel()
 	twice := kit.Flow{Name: "twice", Settings: []kit.Setting{{Name: "DATABASE_URL"}}, Register: func(*kit.Registry) {}}
 	_, err := kit.New(kit.Config{Getenv: func(string) string { return "" }, Flows: []kit.Flow{twice}, Catalog: &messaging.Catalog{}})
-	require.ErrorContains(t, err, "setting DATABASE_URL is declared by both platform and twice")
+	require.ErrorContains(t, err, "setting DATABASE_URL is declared by both platform and twice, differently")
+
+	shared := kit.Setting{Name: "PARTNER_URL", Description: "the partner"}
+	one, two := shared, shared
+	one.Functions, two.Functions = []string{"a"}, []string{"b"}
+	flows := []kit.Flow{{Name: "one", Settings: []kit.Setting{one}, Register: func(*kit.Registry) {}},
+		{Name: "two", Settings: []kit.Setting{two}, Register: func(*kit.Registry) {}}}
+	app, err := kit.New(kit.Config{Getenv: func(string) string { return "" }, Flows: flows, Catalog: &messaging.Catalog{}})
+	require.NoError(t, err, "two flows may share a partner's setting, declared alike")
+	for _, s := range app.Settings() {
+		if s.Name == "PARTNER_URL" {
+			require.Equal(t, []string{"a", "b"}, s.Functions, "listed once, with both flows' readers")
+		}
+	}
+	two.Secret = true
+	flows[1].Settings = []kit.Setting{two}
+	_, err = kit.New(kit.Config{Getenv: func(string) string { return "" }, Flows: flows, Catalog: &messaging.Catalog{}})
+	require.ErrorContains(t, err, "differently")
 }

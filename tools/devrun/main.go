@@ -228,8 +228,10 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			if *seed > 0 {
 				seedOrders(ctx, h, partners, values, *seed, exe, stdout)
+				seedPrint(ctx, h, partners, values, exe, stdout)
 				seedOps(ctx, h, partners, values, exe, stdout)
 			}
+			seedEDI(ctx, h, partners, values, stdout)
 			say("post your own request:  .run/devrun request cirro   (prints a signed curl command)")
 			say("follow an order:        .run/handler trace <order-id>")
 			say("what is configured:     .run/handler config check")

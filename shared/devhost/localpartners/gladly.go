@@ -24,6 +24,4 @@ func (p *Partners) startGladly(hostURL string) {
 		}
 	}
 	p.Settings["GLADLY_SIGNING_KEYS"] = key
-	p.Settings["GLADLY_OMS_BASE_URL"] = p.OMS.URL()
-	p.Settings["GLADLY_OMS_API_TOKEN"] = p.OMS.Token()
 }

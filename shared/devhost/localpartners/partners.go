@@ -26,6 +26,8 @@ type Partners struct {
 	Cirro    *cirrotest.Server
 	XB       *xbtest.Server
 	Teams    *teamstest.Server
+	EDI      *EDI
+	Print    *PrintPartners
 	Keyring  *oms.Keyring
 	Settings map[string]string
 	// Requester plays OMS asking for fulfilment.
@@ -88,6 +90,10 @@ func Start(hostURL string, o Options) (*Partners, error) {
 		"SHIP_METHODS":       string(ships),
 		"TEAMS_WORKFLOW_URL": p.Teams.URL(),
 	}
+	if err := startEDI(p); err != nil {
+		return nil, err
+	}
+	p.startPrint(hostURL, o)
 	p.Requester = &omstest.Requester{
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
@@ -102,4 +108,6 @@ func (p *Partners) Close() {
 	p.OMS.Close()
 	p.XB.Close()
 	p.Teams.Close()
+	p.EDI.Close()
+	p.Print.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/popsockets/integration/shared/rsx"
 	"github.com/popsockets/integration/shared/x12"
 )
 
@@ -36,7 +37,8 @@ commands:
   json FILE          the parsed structure and problems as JSON; exit 1 if invalid
   help               this text (exit 0)
 
-FILE may be - for standard input.
+FILE may be - for standard input. X12 and SPS RSX XML are both accepted, the
+format detected from the content; RSX problems name the element path and line.
 `
 
 // Run executes the edi command line. It never calls os.Exit; the return
@@ -125,6 +127,24 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := &errWriter{w: stdout}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	for _, name := range fs.Args() {
+		if data, ok, err := sniffRSX(name, &stdin); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			code = exitUsage
+			continue
+		} else if ok {
+			_, perr := rsx.Parse(data)
+			for _, e := range rsxErrors(perr) {
+				fmt.Fprintf(bw, "%s: %s\n", name, e.Error())
+			}
+			if err := bw.Flush(); err != nil {
+				fmt.Fprintf(stderr, "edi validate: writing output: %v\n", err)
+				return exitUsage
+			}
+			if perr != nil && code == exitOK {
+				code = exitInvalid
+			}
+			continue
+		}
 		rep, err := validateInput(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -209,6 +229,14 @@ func runOne(args []string, stdin io.Reader, stdout, stderr io.Writer, name strin
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", file, err)
 		return exitUsage
+	}
+	if rsx.IsXML(data) {
+		doc, perr := rsx.Parse(data)
+		if err := showRSX(stdout, file, len(data), doc, perr); err != nil {
+			fmt.Fprintf(stderr, "edi %s: %v\n", name, err)
+			return exitUsage
+		}
+		return exitOK
 	}
 	doc := x12.ParseBytes(data)
 	if err := fn(stdout, file, doc, x12.Validate(doc)); err != nil {
@@ -397,6 +425,12 @@ func runJSON(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	file := fs.Arg(0)
+	if data, ok, err := sniffRSX(file, &stdin); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", file, err)
+		return exitUsage
+	} else if ok {
+		return jsonRSX(stdout, stderr, file, data)
+	}
 	in, done, err := rewindable(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", file, err)

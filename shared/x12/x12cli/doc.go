@@ -1,5 +1,7 @@
 // Package x12cli is the "edi" command line over package x12: validate,
-// acknowledge, show and dump X12 files.
+// acknowledge, show and dump X12 files, and validate, show and dump SPS
+// RSX XML files (detected from the content: XML starts with '<'; problems
+// name the element path and line).
 //
 // Run never exits the process and never reads the environment; it returns
 // the exit code: 0 when every file is valid (or the command succeeded, or

@@ -1,0 +1,46 @@
+package edi
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestStatusAndTrace(t *testing.T) {
+	t.Parallel()
+	b := newBench(t)
+	pt, _ := b.partners.ByID("529")
+	pt.ASNFormat = "x12"
+	require.NoError(t, b.shipmentDocsFn(Via945SFTP).Handle(context.Background(), b.shippedOrder(t, "6736452611", walmartShipment("SO001000"))))
+	ctx := context.Background()
+
+	t.Run("StatusListsDocumentsByState", func(t *testing.T) {
+		var out strings.Builder
+		require.Equal(t, 0, Status(ctx, b.store, &out, b.now))
+		require.Contains(t, out.String(), "awaiting 997 (1)")
+		require.Contains(t, out.String(), "SHSO001000-CRSO001000.edi")
+		require.Regexp(t, `POPSOCKETS -> 925485US00\s+interchange\s+last 1\s+1 used\s+no gaps`, out.String())
+		out.Reset()
+		require.Equal(t, 1, Status(ctx, b.store, &out, b.now.Add(25*time.Hour)), "late: exit 1")
+		require.Contains(t, out.String(), "late (1)")
+	})
+	for _, key := range []string{"6736452611", sscc2, "00" + sscc1, "000000001"} {
+		t.Run("TraceBy"+key, func(t *testing.T) {
+			var out strings.Builder
+			require.Equal(t, 0, Trace(ctx, b.store, &out, key), out.String())
+			s := out.String()
+			require.Contains(t, s, "PO 6736452611, order SO001000")
+			for _, want := range []string{StatePOReceived, StateWarehouseOrder, StateASNSent, StateShipAdviceSent, "in 850", "in 940", "out 856", "out 945"} {
+				require.Contains(t, s, want)
+			}
+		})
+	}
+	t.Run("TraceOfNothing", func(t *testing.T) {
+		var out strings.Builder
+		require.Equal(t, 1, Trace(ctx, b.store, &out, "NOPE"))
+		require.Contains(t, out.String(), "no PO, interchange or SSCC")
+	})
+}
