@@ -24,7 +24,7 @@ func deadLetterNAVRelease(t *testing.T, f *flow, orderID string) {
 	t.Helper()
 	ctx := context.Background()
 	f.partners.OMS.AddOrder(orderID, oms.StatePendingNAVRelease)
-	f.partners.OMS.ThrottleNext(catalog().MaxDeliveryCount(catalog().Topics[0].Subscriptions[0]), time.Hour)
+	f.partners.OMS.ThrottleOrder(orderID, catalog().MaxDeliveryCount(catalog().Topics[0].Subscriptions[0]), time.Hour)
 	nav, err := bus.NewLocal(bus.LocalConfig{URL: f.host.URL(), Topics: map[string]string{
 		fulfillment.TopicNAVOrderRelease: f.settings["TOPIC_NAV_ORDER_RELEASE"]}})
 	require.NoError(t, err)

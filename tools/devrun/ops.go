@@ -62,7 +62,7 @@ func seedOps(ctx context.Context, h *devhost.Host, p *localpartners.Partners, va
 	say("")
 	say("dead letters: OMS throttles NAV's release of %s on every delivery (Retry-After 1 h) ...", orderID)
 	p.OMS.AddOrder(orderID, oms.StatePendingNAVRelease)
-	p.OMS.ThrottleNext(cat.MaxDeliveryCount(cat.Topics[0].Subscriptions[0]), time.Hour)
+	p.OMS.ThrottleOrder(orderID, cat.MaxDeliveryCount(cat.Topics[0].Subscriptions[0]), time.Hour)
 	nav, err := bus.NewLocal(bus.LocalConfig{URL: h.URL(), Topics: map[string]string{fulfillment.TopicNAVOrderRelease: values["TOPIC_NAV_ORDER_RELEASE"]}})
 	if err == nil {
 		var env bus.Envelope

@@ -24,7 +24,7 @@
 //     phone, name or customer id, newest first; one order with lines and
 //     fulfilments) from the orders given to AddCustomerOrder, in their
 //     live state; reads need the token but no Idempotency-Key. It can be
-//     told to throttle (ThrottleNext: 429 with a long Retry-After).
+//     told to throttle one order (ThrottleOrder: 429 with a Retry-After).
 //   - SampleOrders and SampleCustomers are deterministic per seed and hold
 //     no real person's data.
 package omstest

@@ -65,10 +65,11 @@ type Server struct {
 	token string
 	now   func() time.Time
 
-	mu      sync.Mutex
-	orders  map[string]*order
-	answers map[string]remembered
-	lookups lookups
+	mu        sync.Mutex
+	orders    map[string]*order
+	answers   map[string]remembered
+	lookups   lookups
+	throttled map[string]throttle
 }
 
 // NewServer starts the fake on a loopback port.
@@ -202,6 +203,9 @@ func (s *Server) answer(mux *http.ServeMux, r *http.Request, body []byte) fakese
 	}
 	if r.Method == http.MethodGet {
 		return serve(mux, r) // reads change nothing and need no key
+	}
+	if a, ok := s.throttledAnswer(r); ok {
+		return a // like a told answer: no effect, not remembered for the key
 	}
 	key := r.Header.Get(oms.HeaderIdempotencyKey)
 	if key == "" {
