@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/popsockets/integration/handlers/edi"
+	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/store"
@@ -158,25 +159,57 @@ func printTrace(w io.Writer, t *orderTrace) {
 	}
 }
 
-// replay re-drives a parked message through its function, in this process,
-// with this build's code and the current settings (run it after fixing
-// what made the message fail).
+// replayUsage is replay's usage text.
+const replayUsage = `usage:
+  handler replay [-dry-run] [-force] <parked-id>...                       parked messages, by id
+  handler replay [-dry-run] [-force] -parked [-function F] [-correlation C] [-reason TEXT] [-limit N]
+  handler replay [-dry-run] [-force] -dead-letter <dead-letter-id>...     dead letters dead-letter-watch recorded, by id
+  handler replay [-dry-run] [-force] -dead-letter [-topic T] [-subscription S] [-correlation C] [-reason R] [-message-id M] [-limit N]
+`
+
+// replay re-drives parked messages (from PostgreSQL) or dead-lettered ones
+// (from Service Bus) through their functions, in this process, with this
+// build's code and the current settings (run it after fixing what made the
+// messages fail), by id or by filter; -dry-run lists what it would replay.
+// A message already replayed is not replayed again without -force, and a
+// replay of what did happen has no second effect (the consumer's claim on
+// the message id).
 func replay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	force := fl.Bool("force", false, "replay even if the message was already replayed")
-	if err := fl.Parse(args); err != nil || fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: handler replay [-force] <parked-id>")
+	fl.Usage = func() { fmt.Fprint(stderr, replayUsage) }
+	force := fl.Bool("force", false, "replay even what was already replayed")
+	dryRun := fl.Bool("dry-run", false, "list what would be replayed; change nothing")
+	deadLetter := fl.Bool("dead-letter", false, "replay Service Bus dead letters (by dead-letter id, or by filter)")
+	parkedFilter := fl.Bool("parked", false, "replay parked messages by filter")
+	function := fl.String("function", "", "parked: the function")
+	topic := fl.String("topic", "", "dead letters: the topic (its name in infra/messaging.json, or its entity name)")
+	subscription := fl.String("subscription", "", "dead letters: the subscription")
+	correlation := fl.String("correlation", "", "the order or document (correlation id)")
+	reason := fl.String("reason", "", "dead letters: the dead-letter reason; parked: text the reason contains")
+	messageID := fl.String("message-id", "", "dead letters: the message id")
+	limit := fl.Int("limit", 20, "replay at most this many (filters)")
+	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	id, err := strconv.ParseInt(fl.Arg(0), 10, 64)
-	if err != nil {
-		fmt.Fprintf(stderr, "handler replay: %q is not a parked message id\n", azfunc.Clip(fl.Arg(0), 40))
+	byFilter := *parkedFilter || (*deadLetter && fl.NArg() == 0)
+	if (byFilter && fl.NArg() > 0) || (!byFilter && fl.NArg() == 0) || (*parkedFilter && *deadLetter) {
+		fmt.Fprint(stderr, replayUsage)
 		return 2
+	}
+	var ids []int64
+	for _, a := range fl.Args() {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "handler replay: %q is not an id\n", azfunc.Clip(a, 40))
+			return 2
+		}
+		ids = append(ids, id)
 	}
 	// An operator waits at the terminal: a transient failure is tried for a
 	// few seconds, not for the two minutes a delivery gets.
-	app, srv, err := build(cliEnv(getenv, stderr), stderr, stderr, options{retryBudget: 10 * time.Second})
+	env := cliEnv(getenv, stderr)
+	app, srv, err := build(env, stderr, stderr, options{retryBudget: 10 * time.Second})
 	if err != nil {
 		fmt.Fprintf(stderr, "handler replay: %v\n", err)
 		return 1
@@ -186,23 +219,102 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintln(stderr, "handler replay: DATABASE_URL is not set")
 		return 2
 	}
-	res, err := replayParked(ctx, srv, app, id, *force)
-	// What the replay published or parked leaves now, not at the next timer.
-	if ferr := app.Outbox().Flush(ctx); ferr != nil {
-		fmt.Fprintf(stderr, "handler replay: publishing: %v (the outbox relay retries)\n", ferr)
+	failed := false
+	switch {
+	case *deadLetter:
+		failed, err = replayDeadLetters(ctx, app, srv, env, ids, deadLetterFilter{topic: *topic, subscription: *subscription,
+			reason: *reason, correlation: *correlation, messageID: *messageID}, *force, *dryRun, *limit, stdout)
+	case *parkedFilter:
+		var ps []*store.ParkedMessage
+		ps, err = app.Store().ListParked(ctx, store.ParkedFilter{OpenOnly: !*force, Function: *function, Correlation: *correlation, Limit: 1000})
+		for _, p := range ps {
+			if len(ids) < *limit && strings.Contains(p.Reason, *reason) {
+				ids = append(ids, p.ID)
+			}
+		}
+		if err == nil && len(ids) == 0 {
+			fmt.Fprintln(stdout, "no parked message matches")
+			failed = true
+		}
+		fallthrough
+	default:
+		for _, id := range ids {
+			if err != nil {
+				break
+			}
+			var res string
+			if *dryRun {
+				res, err = describeParked(ctx, app.Store(), id, *force)
+			} else {
+				res, err = replayParked(ctx, srv, app, id, *force)
+			}
+			if err != nil {
+				break
+			}
+			fmt.Fprintln(stdout, res)
+			ok := strings.HasPrefix(res, "replayed") || strings.HasPrefix(res, "requeued") || strings.HasPrefix(res, "would")
+			failed = failed || !ok
+		}
 	}
-	if _, aerr := app.Alerts().SendPending(ctx); aerr != nil {
-		fmt.Fprintf(stderr, "handler replay: alerting: %v (dead-letter-watch retries)\n", aerr)
+	if !*dryRun {
+		// What the replay published or parked leaves now, not at the next timer.
+		if ferr := app.Outbox().Flush(ctx); ferr != nil {
+			fmt.Fprintf(stderr, "handler replay: publishing: %v (the outbox relay retries)\n", ferr)
+		}
+		if _, aerr := app.Alerts().SendPending(ctx); aerr != nil {
+			fmt.Fprintf(stderr, "handler replay: alerting: %v (dead-letter-watch retries)\n", aerr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "handler replay: %v\n", err)
 		return 1
 	}
-	fmt.Fprintln(stdout, res)
-	if strings.HasPrefix(res, "replayed") || strings.HasPrefix(res, "requeued") {
-		return 0
+	if failed {
+		return 1
 	}
-	return 1
+	return 0
+}
+
+// describeParked says what replaying a parked message would do.
+func describeParked(ctx context.Context, s *store.Store, id int64, force bool) (string, error) {
+	p, err := s.GetParked(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if !p.Open() && !force {
+		return fmt.Sprintf("parked message %d was already replayed at %s (use -force to replay it again)", id, p.ReplayedAt.UTC().Format(time.RFC3339)), nil
+	}
+	if p.Trigger == azfunc.KindHTTP {
+		return fmt.Sprintf("parked message %d is a webhook (%s) this layer refused to act on; it is not replayable", id, p.Function), nil
+	}
+	return fmt.Sprintf("would replay %d through %s: message %s, correlation %s, parked for: %s", id, p.Function, p.MessageID, p.CorrelationID, p.Reason), nil
+}
+
+// replayDeadLetters replays dead letters by record id or by filter.
+func replayDeadLetters(ctx context.Context, app *kit.App, srv *azfunc.Server, env func(string) string, ids []int64, f deadLetterFilter,
+	force, dryRun bool, limit int, out io.Writer) (bool, error) {
+	broker, err := brokerFor(env)
+	if err != nil {
+		return true, err
+	}
+	blobs, err := blobsFor(env)
+	if err != nil {
+		return true, err
+	}
+	root := env("FUNCTIONS_APP_ROOT_PATH")
+	if root == "" {
+		root = "."
+	}
+	queues, err := appQueues(catalog(), env, root)
+	if err != nil {
+		return true, err
+	}
+	r := &deadLetterReplay{app: app, srv: srv, broker: broker, queues: queues, force: force, dryRun: dryRun, limit: max(limit, 1), out: out,
+		recorder: &platform.DeadLetterRecorder{Records: app.Store(), Archive: blobs}}
+	if len(ids) > 0 {
+		return r.byIDs(ctx, ids)
+	}
+	return r.byFilter(ctx, f)
 }
 
 // replayParked rebuilds the host's invocation from the parked row and runs

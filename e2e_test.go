@@ -279,7 +279,7 @@ func TestDevhostRunsTheRealBinary(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%v\n%s", rep, handlerLog.String())
 	require.Equal(t, "degraded", rep["status"], "the sample configures no partner: the fulfillment flow is not ready")
 	require.Equal(t, map[string]any{"platform": "ready", "fulfillment": "not ready", "edi": "not ready", "print": "not ready",
-		"china": "not ready", "product": "not ready"}, rep["flows"])
+		"china": "not ready", "product": "not ready", "gladly": "not ready"}, rep["flows"])
 	raw, _ := json.Marshal(rep)
 	require.NotContains(t, string(raw), "OMS_", "anonymous callers learn which flow, not which setting")
 	handlerLog.waitFor(t, "OMS_BASE_URL is not set")

@@ -8,7 +8,7 @@
 //	handler config check    per flow and function: ready, or the settings that are missing
 //	handler config list     every app setting the app reads, and who reads it
 //	handler trace ORDER     print an order's journey
-//	handler replay ID       re-drive a parked message through its function
+//	handler replay ID       re-drive a parked (or, with -dead-letter, a dead-lettered) message through its function
 //	handler edi ...         validate, acknowledge and show X12 files
 //	handler jackyun repush  re-send a Jackyun order after a fix
 //	handler version         print the build's revision
@@ -32,6 +32,7 @@ import (
 	"github.com/popsockets/integration/handlers/china"
 	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/fulfillment"
+	"github.com/popsockets/integration/handlers/gladly"
 	"github.com/popsockets/integration/handlers/platform"
 	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/handlers/product"
@@ -51,6 +52,7 @@ var flows = []kit.Flow{
 	print.Flow,
 	china.Flow,
 	product.Flow,
+	gladly.Flow,
 }
 
 func main() {
@@ -67,7 +69,7 @@ const usage = `usage: handler [command]
   config check  per flow and function: ready, or the settings that are missing (exit 1 if any)
   config list   every app setting: flow, functions that read it, secret or not, default
   trace         print an order's journey:           handler trace <order-id>
-  replay        re-drive a parked message:          handler replay <parked-id>
+  replay        re-drive a parked message:          handler replay <parked-id>  (dead letters, filters, -dry-run: handler replay -h)
   edi           validate, acknowledge, show X12 and RSX:  handler edi help
   edi status    outbound EDI documents by state (due, late, awaiting a 997, accepted, rejected)
   jackyun       re-send a Jackyun order after a fix:  handler jackyun repush <tradeNo>

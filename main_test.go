@@ -231,6 +231,8 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 		values[k] = v
 	}
 	configureChinaAndProduct(values) // china_test.go
+	values["BLOB_LOCAL_DIR"] = t.TempDir()
+	values["GLADLY_SIGNING_KEYS"] = "key"
 	app, _ := built(t, values)
 	for _, s := range app.Status() {
 		require.NoError(t, s.Err, "%s is configured", s.Function)
@@ -249,8 +251,8 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
 	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
-	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true, "china": true, "product": true},
-		app.FlowsReady())
+	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true, "china": true, "product": true,
+		"gladly": true}, app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

@@ -105,6 +105,9 @@ param failureRateThresholdPercent int = 10
 @description('...and ran at least this many times.')
 param failureMinInvocations int = 5
 
+@description('Alert when a function fails at least this many times in 15 minutes, however rarely it runs.')
+param failureCountThreshold int = 3
+
 // The messaging catalog: the one list of topics and subscriptions. any():
 // the rules below treat it as data, whatever topics it holds (zero or many).
 var catalog = any(loadJsonContent('messaging.json'))
@@ -150,6 +153,7 @@ module storage 'modules/storage.bicep' = {
     appContainerNames: [
       'edi-archive'
       'staging'
+      'dead-letters'
     ]
   }
 }
@@ -223,6 +227,7 @@ var keyVaultSettings = [
   'JACKYUN_APP_SECRET'
   'ARENA_EMAIL'
   'ARENA_PASSWORD'
+  'GLADLY_SIGNING_KEYS'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')
@@ -297,6 +302,17 @@ module alerts 'modules/alerts.bicep' = {
     timers: timers
     failureRateThresholdPercent: failureRateThresholdPercent
     failureMinInvocations: failureMinInvocations
+    failureCountThreshold: failureCountThreshold
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'int-${envName}-workbook'
+  params: {
+    location: location
+    tags: tags
+    envName: envName
+    appInsightsId: monitoring.outputs.appInsightsId
   }
 }
 
@@ -319,6 +335,7 @@ output postgresFqdn string = postgres.outputs.fqdn
 output serviceBusNamespace string = serviceBus.outputs.fullyQualifiedNamespace
 output storageAccountName string = storage.outputs.name
 output appInsightsName string = monitoring.outputs.appInsightsName
+output workbookId string = workbook.outputs.workbookId
 @description('The secrets the app settings reference; the pipeline checks that each exists before it deploys code.')
 output keyVaultSecretNames array = map(presentSecretSettings, s => toLower(replace(s, '_', '-')))
 output adxClusterUri string = empty(adxClusterName) ? '' : adx.outputs.clusterUri

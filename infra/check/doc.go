@@ -8,9 +8,9 @@
 // Two checks read no Bicep: Functions refuses function.json files that
 // Flex Consumption would refuse (a blob trigger not sourced from Event
 // Grid), and Queries holds the operators' KQL together: every
-// infra/queries/*.kql parses, every kusto block of README.md is one of
-// those files verbatim, and no query counts rows of a table that
-// host.json lets sampling thin out.
+// infra/queries/*.kql parses, every kusto block of README.md (and of the
+// flows' README parts it is given) is one of those files verbatim, and no
+// query counts rows of a table that host.json lets sampling thin out.
 //
 // The parser packages live in .tools/node_modules (`make tools`). When node
 // or the packages are missing, NewRunner fails and says so; the checks never

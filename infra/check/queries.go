@@ -26,12 +26,14 @@ var tableTypes = map[string]string{
 
 // Queries checks the repository at root:
 //   - every infra/queries/*.kql parses as the KQL the tests can run;
-//   - every ```kusto block of README.md is one of those files, verbatim,
-//     so that what operators copy is what the tests ran;
+//   - every ```kusto block of README.md, and of any other Markdown file
+//     named in extra (a flow's README part, before it is merged into the
+//     README), is one of those files, verbatim, so that what operators
+//     copy is what the tests ran;
 //   - a query over a table whose telemetry type host.json lets sampling
 //     thin out counts rows with sum(itemCount) (or sumif), never count()
 //     or countif(), which would count the rows that survived sampling.
-func Queries(root string) ([]Problem, error) {
+func Queries(root string, extra ...string) ([]Problem, error) {
 	files, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(QueryDir), "*.kql"))
 	if err != nil {
 		return nil, err
@@ -71,18 +73,23 @@ func Queries(root string) ([]Problem, error) {
 			}
 		}
 	}
-	readme := filepath.Join(root, "README.md")
-	b, err := os.ReadFile(readme)
-	if err != nil {
-		return nil, err
+	readmes := []string{filepath.Join(root, "README.md")}
+	for _, e := range extra {
+		readmes = append(readmes, filepath.Join(root, filepath.FromSlash(e)))
 	}
-	for _, blk := range kustoBlocks(string(b)) {
-		found := false
-		for _, text := range texts {
-			found = found || strings.TrimRight(text, "\n") == strings.TrimRight(blk.text, "\n")
+	for _, readme := range readmes {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			return nil, err
 		}
-		if !found {
-			out = append(out, Problem{File: readme, Line: blk.line, Message: "this kusto block is not one of " + QueryDir + "/*.kql verbatim: put the query in a file there and copy it here"})
+		for _, blk := range kustoBlocks(string(b)) {
+			found := false
+			for _, text := range texts {
+				found = found || strings.TrimRight(text, "\n") == strings.TrimRight(blk.text, "\n")
+			}
+			if !found {
+				out = append(out, Problem{File: readme, Line: blk.line, Message: "this kusto block is not one of " + QueryDir + "/*.kql verbatim: put the query in a file there and copy it here"})
+			}
 		}
 	}
 	return out, nil

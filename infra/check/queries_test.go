@@ -39,7 +39,9 @@ func TestBlobTriggersMustUseEventGrid(t *testing.T) {
 // table that host.json samples.
 func TestQueriesAreTheFilesTheTestsRun(t *testing.T) {
 	t.Parallel()
-	ps, err := check.Queries(repoRoot)
+	// The flows' README parts that carry the operators' queries hold the
+	// same promise before the lead merges them into the README.
+	ps, err := check.Queries(repoRoot, "handlers/platform/README.md", "handlers/gladly/README.md")
 	require.NoError(t, err)
 	require.Empty(t, ps, "query problems:\n%s", problems(ps))
 
@@ -56,11 +58,13 @@ func TestQueriesAreTheFilesTheTestsRun(t *testing.T) {
 		"infra/queries/broken.kql":      "requests\n| wherever x\n",
 		"README.md":                     "# x\n\n```kusto\nrequests\n| summarize n = count() by operation_Name\n```\n\ntext\n\n```kusto\nrequests | take 1\n```\n",
 		"infra/queries/placeholder.kql": "requests\n| where operation_Name == \"__FUNCTION__\" and toint(resultCode) >= __MIN__\n",
+		"handlers/flow/README.md":       "# flow\n\n```kusto\nrequests\n| summarize n = count() by operation_Name\n```\n\n```kusto\ntraces | take 2\n```\n",
 	})
-	ps, err = check.Queries(dir)
+	ps, err = check.Queries(dir, "handlers/flow/README.md")
 	require.NoError(t, err)
 	out := problems(ps)
-	require.Len(t, ps, 3, out)
+	require.Len(t, ps, 4, out)
+	require.Contains(t, out, filepath.Join("handlers", "flow", "README.md")+":9: this kusto block is not one of", "a flow's README part is held to the files too")
 	require.Contains(t, out, "sampled.kql:1: reads traces, which host.json samples")
 	require.Contains(t, out, "broken.kql:1:")
 	require.Contains(t, out, "README.md:11: this kusto block is not one of infra/queries/*.kql verbatim")
@@ -79,7 +83,7 @@ func TestAlertsLoadTheQueryFiles(t *testing.T) {
 			loaded[filepath.Base(l.Path)] = true
 		}
 	}
-	for _, want := range []string{"function-failure-rate.kql", "timer-succeeded.kql", "messages-need-attention.kql"} {
+	for _, want := range []string{"function-failure-rate.kql", "timer-succeeded.kql", "messages-need-attention.kql", "function-failures.kql", "poller-stopped.kql"} {
 		require.True(t, loaded[want], "alerts.bicep loads %s", want)
 	}
 	src := string(mustRead(t, alerts))
@@ -91,4 +95,29 @@ func TestAlertsLoadTheQueryFiles(t *testing.T) {
 		}
 	}
 	require.NotContains(t, src, "success == false'", "no inline failure query is left in the Bicep")
+}
+
+// TestWorkbookTilesAreTheQueryFiles: every tile of the operations workbook
+// loads its query from infra/queries, and the order journey's sample
+// order becomes the workbook's OrderId parameter.
+func TestWorkbookTilesAreTheQueryFiles(t *testing.T) {
+	t.Parallel()
+	wb := filepath.Join(repoRoot, "infra", "modules", "workbook.bicep")
+	rep := outline(t, wb)
+	loaded := map[string]bool{}
+	for _, l := range rep.Files[0].Loads {
+		if l.Function == "loadTextContent" {
+			loaded[filepath.Base(l.Path)] = true
+		}
+	}
+	for _, want := range []string{"function-activity.kql", "dead-letter-depth.kql", "dead-letters-recorded.kql",
+		"poller-last-success.kql", "webhook-rejections.kql", "order-journey.kql"} {
+		require.True(t, loaded[want], "the workbook loads %s", want)
+	}
+	src := string(mustRead(t, wb))
+	journey := string(mustRead(t, filepath.Join(repoRoot, "infra", "queries", "order-journey.kql")))
+	require.Contains(t, journey, `"ORD-1001"`)
+	require.Contains(t, src, `replace(loadTextContent('../queries/order-journey.kql'), 'ORD-1001', '{OrderId}')`)
+	main := string(mustRead(t, filepath.Join(repoRoot, "infra", "main.bicep")))
+	require.Contains(t, main, "module workbook 'modules/workbook.bicep'")
 }

@@ -5,6 +5,9 @@
 //     a failure is success == false or a 5xx resultCode)
 //   - a timer with no successful run for three of its intervals (log query, one per timer)
 //   - parked or dead-lettered messages reported by dead-letter-watch (log query)
+//   - a function failing at least a number of times, whatever its volume
+//     (log query; the rate rule above ignores functions that run rarely)
+//   - a timer poller-watchdog says stopped (log query, one alert per timer)
 
 @description('Azure region of the log alert rules (the Application Insights region).')
 param location string
@@ -45,6 +48,10 @@ param failureRateThresholdPercent int
 @description('...and ran at least this many times in those 15 minutes.')
 @minValue(1)
 param failureMinInvocations int
+
+@description('Alert when a function fails at least this many times in 15 minutes, however often it runs.')
+@minValue(1)
+param failureCountThreshold int
 
 var actions = {
   actionGroups: [
@@ -244,6 +251,101 @@ resource needsAttention 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: false
+    actions: actions
+  }
+}
+
+// Failures per function, counted: the rate rule needs a minimum volume, so
+// a timer that runs every 5 minutes, or a webhook called a few times an
+// hour, fails unseen there. This one counts failures of each function.
+resource failureCount 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+  name: 'int-${envName}-function-failures'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'int-${envName}: a function failed ${failureCountThreshold} times or more in 15 minutes'
+    description: 'A function failed at least ${failureCountThreshold} times in 15 minutes (success == false or a 5xx resultCode). The README\'s "What failed in the last hour" query says why.'
+    severity: 2
+    enabled: enabled
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('../queries/function-failures.kql')
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'failures'
+          operator: 'GreaterThanOrEqual'
+          threshold: failureCountThreshold
+          dimensions: [
+            {
+              name: 'operation_Name'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: actions
+  }
+}
+
+// poller-watchdog writes one "poller stopped" line when a timer has missed
+// POLLER_WATCHDOG_MISSED_RUNS of its runs (from its schedule, and from
+// the timer_runs table, so a timer that runs and fails counts too), and
+// "poller recovered" when it succeeds again. One alert per timer.
+resource pollerStopped 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+  name: 'int-${envName}-poller-stopped'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'int-${envName}: a poller stopped succeeding'
+    description: 'poller-watchdog found a timer that has not succeeded for several of its runs. The workbook\'s poller tile shows each timer\'s last success; the timer\'s own lines say why.'
+    severity: 2
+    enabled: enabled
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    // Longer than the frequency so that a late line is not missed.
+    windowSize: 'PT10M'
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('../queries/poller-stopped.kql')
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'timer'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

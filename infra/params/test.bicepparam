@@ -102,6 +102,18 @@ param appConfig = {
   ARENA_POLL_OVERLAP_MINUTES: '10'
   // hours the first poll reads back (without events)
   ARENA_POLL_FIRST_HOURS: '24'
+  // scheduled runs a timer may miss before poller-watchdog alerts
+  POLLER_WATCHDOG_MISSED_RUNS: '3'
+  // a kind of alert is posted to Teams at most once in this many minutes
+  ALERT_REPEAT_MINUTES: '60'
+  // the OMS calls of one Gladly lookup together (Gladly waits 5 s)
+  GLADLY_OMS_BUDGET_MS: '3000'
+  // how long an OMS answer is reused by later lookups
+  GLADLY_CACHE_SECONDS: '60'
+  // orders per customer a DETAILED lookup answers
+  GLADLY_MAX_ORDERS: '10'
+  // customerOrderUrl with {order_number} or {order_id}; empty: none
+  GLADLY_ORDER_URL: ''
 }
 
 // Secret settings test does not set: the previous AES key exists only
@@ -163,6 +175,12 @@ param timers = [
     setting: 'ARENA_POLL_SCHEDULE'
     schedule: '0 */10 * * * *'
     intervalMinutes: 10
+  }
+  {
+    function: 'poller-watchdog'
+    setting: 'POLLER_WATCHDOG_SCHEDULE'
+    schedule: '30 */5 * * * *'
+    intervalMinutes: 5
   }
 ]
 

@@ -13,4 +13,13 @@
 // Two implementations share the Publisher interface: ServiceBus (the
 // azservicebus SDK, in Azure) and Local (the local Functions host's broker,
 // for `make run` and tests). Handlers never know which one they have.
+//
+// Both also read subscriptions' dead-letter queues (DeadLetterReader: a
+// peek locks nothing) and take messages back out of them
+// (Resubmitter): a message is locked, handed to a redrive (its function
+// runs it again, under its own MessageId), and completed only when that
+// succeeded; every other message it looked at is abandoned, unchanged.
+// Sending a copy back to the topic would reach every subscription and be
+// dropped by duplicate detection within the topic's window, so nothing is
+// ever re-published.
 package bus

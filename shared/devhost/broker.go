@@ -27,6 +27,10 @@ type DeadLetter struct {
 	Properties    map[string]string `json:"application_properties"`
 	Body          []byte            `json:"body"`
 	At            time.Time         `json:"at"`
+	// SequenceNumber is the one the topic gave the message; a dead letter keeps it.
+	SequenceNumber int64     `json:"sequence_number"`
+	EnqueuedAt     time.Time `json:"enqueued_at"`
+	ContentType    string    `json:"content_type,omitempty"`
 }
 
 // ErrUnknownTopic means a message was published to a topic messaging.json
@@ -52,6 +56,8 @@ type subscription struct {
 	notify      chan struct{}
 	unconsumed  int
 	deadLetters []DeadLetter
+	// dlLocks are the dead letters a receiver holds, by sequence number.
+	dlLocks map[int64]dlLock
 }
 
 func (s *subscription) push(d *delivery) {
@@ -275,6 +281,7 @@ func (b *broker) deliver(ctx context.Context, s *subscription, d *delivery) {
 			Subject: d.wire.Subject, DeliveryCount: d.deliveryCount, Reason: "MaxDeliveryCountExceeded",
 			Description: fmt.Sprintf("Message could not be consumed after %d delivery attempts. Last error: %s", d.deliveryCount, inv.Error),
 			Properties:  d.wire.ApplicationProperties, Body: d.wire.Body, At: b.h.cfg.Now(),
+			SequenceNumber: d.sequence, EnqueuedAt: d.enqueued, ContentType: d.wire.ContentType,
 		})
 		s.mu.Unlock()
 		b.h.printf("DEAD   %-28s %s dead-lettered on %s/%s after %d deliveries", s.fn.Name, d.wire.MessageID, s.topic.logical, s.name, d.deliveryCount)

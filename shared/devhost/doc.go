@@ -33,6 +33,8 @@
 //     duplicate detection by MessageId, peek-lock delivery where a non-2xx
 //     reply redelivers with DeliveryCount+1 and, after maxDeliveryCount,
 //     dead-letters the message; per-function concurrency from host.json;
+//     its dead-letter queues are peeked, received under a lock, completed
+//     or abandoned as a Service Bus receiver does them (deadletters.go);
 //   - blob triggers through Event Grid, the only source Flex Consumption
 //     has: a new blob in the local store becomes a BlobCreated event posted
 //     to the blob extension's webhook, queued, and invoked, five times at

@@ -177,6 +177,9 @@ func (h *Host) frontDoor() http.Handler {
 	mux.HandleFunc("GET /_devhost/deadletters", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, h.DeadLetters())
 	})
+	mux.HandleFunc("GET "+bus.LocalDeadLetterPeekPath, h.handleDeadLetterPeek)
+	mux.HandleFunc("POST "+bus.LocalDeadLetterReceivePath, h.handleDeadLetterReceive)
+	mux.HandleFunc("POST "+bus.LocalDeadLetterSettlePath, h.handleDeadLetterSettle)
 	mux.HandleFunc("GET /_devhost/invocations", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, h.Invocations())
 	})

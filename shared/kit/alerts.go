@@ -162,3 +162,85 @@ func (a *Alerts) parkedCard(batch []*store.ParkedMessage) teams.Alert {
 		Severity: teams.SeverityError, Facts: facts,
 	}
 }
+
+// Notice is an alert of one kind. Kinds group alerts that say the same
+// thing: the dead letters of one subscription for one reason, one timer
+// that stopped, so that people get one card for it, not one per run.
+type Notice struct {
+	// Kind is the grouping key ("dead-letter/int-prod-shipped/oms/MaxDeliveryCountExceeded").
+	Kind  string
+	Alert teams.Alert
+	// CorrelationID is the order, document or message the alert is about.
+	CorrelationID string
+	// Replay is the command that re-drives what the alert is about.
+	Replay string
+}
+
+// Raised says what Raise did.
+type Raised int
+
+// What Raise did with a notice.
+const (
+	// Posted: the card went to Teams.
+	Posted Raised = iota
+	// HeldBack: a card of the kind went out within the window; this one
+	// was held back (and counted).
+	HeldBack
+	// LogsOnly: no Teams is configured; the caller's log line is the alert.
+	LogsOnly
+)
+
+// Raise posts n as a Teams card, at most once per kind within window:
+// within it the alert is held back (and counted; the next card of the
+// kind says how many were). The kind is claimed in the database before
+// the post and released when the post fails, so two instances never post
+// one kind twice in a window and a failed post is tried by the next
+// caller. Cards carry the correlation id and the replay command, are
+// redacted like log lines, cut under 20 KB and sent at most 4 a second
+// (the Teams client).
+func (a *Alerts) Raise(ctx context.Context, n Notice, window time.Duration) (Raised, error) {
+	if n.Kind == "" {
+		return HeldBack, errors.New("alerts: a notice needs a kind")
+	}
+	if a.app.teams == nil {
+		return LogsOnly, nil
+	}
+	al := n.Alert
+	al.Facts = append([]teams.Fact(nil), al.Facts...)
+	if n.CorrelationID != "" && !hasFact(al.Facts, "Correlation id") {
+		al.Facts = append(al.Facts, teams.Fact{Name: "Correlation id", Value: n.CorrelationID})
+	}
+	if n.Replay != "" && !hasFact(al.Facts, "Replay") {
+		al.Facts = append(al.Facts, teams.Fact{Name: "Replay", Value: n.Replay})
+	}
+	s := a.app.store
+	if s == nil {
+		if err := a.Post(ctx, al); err != nil {
+			return HeldBack, err
+		}
+		return Posted, nil
+	}
+	claim, err := s.ClaimAlertKind(ctx, n.Kind, window)
+	if err != nil {
+		return HeldBack, err
+	}
+	if !claim.Claimed {
+		return HeldBack, nil
+	}
+	if claim.HeldBack > 0 {
+		al.Facts = append(al.Facts, teams.Fact{Name: "Held back", Value: fmt.Sprintf("%d alerts of this kind since the last card", claim.HeldBack)})
+	}
+	if err := a.Post(ctx, al); err != nil {
+		return HeldBack, errors.Join(fmt.Errorf("posting the %s alert: %w", n.Kind, err), s.ReleaseAlertKind(ctx, n.Kind, claim))
+	}
+	return Posted, nil
+}
+
+func hasFact(facts []teams.Fact, name string) bool {
+	for _, f := range facts {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}

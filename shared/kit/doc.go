@@ -36,4 +36,11 @@
 //     publisher right after the commit that wrote them, and by the
 //     outbox-relay timer if the process died first. Alerts about parked
 //     messages are sent by a background sender, never inside an invocation.
+//   - Every timer's runs are recorded (timer_runs: its last successful
+//     run, its last failure, the schedule its function.json names), for
+//     the poller watchdog; a flow registers its timers as before.
+//   - Alerts.Raise posts a kind of alert once per window, claimed in the
+//     database so instances never post it twice; cards carry the
+//     correlation id and the replay command, are redacted like log lines,
+//     cut under 20 KB and sent at most 4 a second.
 package kit

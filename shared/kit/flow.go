@@ -2,13 +2,18 @@ package kit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/popsockets/integration/shared/azfunc"
@@ -64,14 +69,17 @@ func (r *Registry) ServiceBus(name, binding string, binary bool, build func(p *P
 	r.srv.ServiceBus(name, binding, binary, h)
 }
 
-// Timer registers a timerTrigger function.
+// Timer registers a timerTrigger function. Every run is recorded in
+// timer_runs (its start when it succeeded, its error when it failed, and
+// the schedule it runs on), for the poller watchdog; a run whose record
+// cannot be written is not failed for it.
 func (r *Registry) Timer(name, binding string, build func(p *Parts) (TimerFunc, error)) {
 	p := r.parts(name)
 	h, err := build(p)
 	if err = p.done(err); err != nil {
 		h = func(context.Context, *azfunc.Timer) error { return err }
 	}
-	r.srv.Timer(name, binding, h)
+	r.srv.Timer(name, binding, r.app.recordingRuns(name, binding, h))
 }
 
 // Blob registers a blobTrigger function; binary must match the binding's dataType.
@@ -327,4 +335,82 @@ func (a *App) recordStatus(s FunctionStatus) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.status = append(a.status, s)
+}
+
+// recordTimeout bounds writing a timer's run, after the run.
+const recordTimeout = 5 * time.Second
+
+// recordingRuns wraps a timer so that each run is recorded in timer_runs.
+func (a *App) recordingRuns(name, binding string, h TimerFunc) TimerFunc {
+	var once sync.Once
+	var schedule string
+	return func(ctx context.Context, t *azfunc.Timer) error {
+		started := a.cfg.Now()
+		err := h(ctx, t)
+		if a.store == nil {
+			return err
+		}
+		once.Do(func() { schedule = a.timerSchedule(name, binding) })
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		rec := store.TimerOutcome{Function: name, Schedule: schedule, StartedAt: started, InvocationID: azfunc.Info(ctx).ID, Err: err}
+		if rerr := a.store.RecordTimerRun(rctx, rec); rerr != nil {
+			azfunc.Logger(ctx).Warn("timer run not recorded; the poller watchdog may think it stopped", "error", rerr)
+		}
+		return err
+	}
+}
+
+// timerSchedule is the NCRONTAB schedule of a timer function, from its
+// functions/<name>/function.json under the app root (FUNCTIONS_APP_ROOT_PATH,
+// or the working directory, as the host starts the handler in it), with a
+// %SETTING% resolved as the host resolves it: the app setting, or the
+// declared default. "" when it cannot be read (a test without the files).
+func (a *App) timerSchedule(name, binding string) string {
+	root := a.cfg.Getenv("FUNCTIONS_APP_ROOT_PATH")
+	if root == "" {
+		root = "."
+	}
+	b, err := os.ReadFile(filepath.Join(root, "functions", name, "function.json"))
+	if err != nil {
+		return ""
+	}
+	var fj struct {
+		Bindings []struct {
+			Type     string `json:"type"`
+			Name     string `json:"name"`
+			Schedule string `json:"schedule"`
+		} `json:"bindings"`
+	}
+	if json.Unmarshal(b, &fj) != nil {
+		return ""
+	}
+	for _, bd := range fj.Bindings {
+		if !strings.EqualFold(bd.Type, "timerTrigger") || (bd.Name != binding && binding != "") {
+			continue
+		}
+		sched := strings.TrimSpace(bd.Schedule)
+		if len(sched) > 2 && strings.HasPrefix(sched, "%") && strings.HasSuffix(sched, "%") {
+			setting := sched[1 : len(sched)-1]
+			sched = strings.TrimSpace(a.cfg.Getenv(setting))
+			if sched == "" {
+				sched = a.declaredDefault(setting)
+			}
+		}
+		return sched
+	}
+	return ""
+}
+
+// declaredDefault is the default of a setting any flow or the platform declares.
+func (a *App) declaredDefault(name string) string {
+	if s, ok := a.settings[name]; ok {
+		return s.Default
+	}
+	for _, set := range a.flowSet {
+		if s, ok := set[name]; ok {
+			return s.Default
+		}
+	}
+	return ""
 }

@@ -253,3 +253,101 @@ type WireProductResult struct {
 	Message         string `json:"message,omitempty"`
 	CurrentRevision string `json:"current_revision,omitempty"`
 }
+
+// LOOKUP ASSUMPTIONS (Gladly's lookups read orders; nothing here changes one).
+//
+//   - GET PathOrders with exactly one filter, email, phone, name or
+//     customer_id, and a limit (at most MaxOrdersLimit), answers
+//     {"orders":[OrderSummary...]}, newest first; no match is an empty
+//     list, not a 404. Emails and names match whatever their case (a name
+//     matches the customer's full name); phones match on their digits.
+//   - GET PathOrder answers one OrderDetail: the summary, its lines and its
+//     fulfilments with carrier and tracking; 404 not_found for an unknown id.
+//   - A customer's id (customer.id) is OMS's own and stable: it is the
+//     externalCustomerId Gladly keeps for a linked customer.
+//   - Reads need no Idempotency-Key; the bearer token is the same kind as
+//     for the other calls (a read-only one is enough).
+//   - Money is in minor units of the order's currency (total_minor,
+//     unit_price_minor).
+
+// Lookup paths, relative to OMS_BASE_URL.
+//
+// PathOrders (declared above with the China flow's create, which POSTs
+// to it) is also GET, with one filter (QueryEmail, QueryPhone, QueryName or
+// QueryCustomerID) and QueryLimit: order summaries, newest first.
+
+// PathOrder is GET: one order, with lines and fulfilments.
+const PathOrder = "/api/v3/osor_order/orders/{order_id}"
+
+// OrderPath is PathOrder for one order, its id escaped.
+func OrderPath(orderID string) string {
+	return "/api/v3/osor_order/orders/" + url.PathEscape(orderID)
+}
+
+// Query parameters of PathOrders.
+const (
+	QueryEmail      = "email"
+	QueryPhone      = "phone"
+	QueryName       = "name"
+	QueryCustomerID = "customer_id"
+	QueryLimit      = "limit"
+)
+
+// MaxOrdersLimit is the largest limit PathOrders takes.
+const MaxOrdersLimit = 50
+
+// OrderList is the answer of PathOrders.
+type OrderList struct {
+	Orders []OrderSummary `json:"orders"`
+}
+
+// OrderSummary is an order as a search lists it.
+type OrderSummary struct {
+	OrderID     string    `json:"order_id"`
+	OrderNumber string    `json:"order_number"`
+	Status      string    `json:"status"`
+	Source      string    `json:"source"`
+	CreatedAt   time.Time `json:"created_at"`
+	// TotalMinor is the order total in minor units of Currency.
+	TotalMinor int64         `json:"total_minor"`
+	Currency   string        `json:"currency"`
+	Customer   OrderCustomer `json:"customer"`
+}
+
+// OrderCustomer is who placed an order. Personal data: never logged.
+type OrderCustomer struct {
+	// ID is OMS's customer id.
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Email   string   `json:"email,omitempty"`
+	Phone   string   `json:"phone,omitempty"`
+	Address *Address `json:"address,omitempty"`
+}
+
+// OrderDetail is one order with its lines and fulfilments (PathOrder).
+type OrderDetail struct {
+	OrderSummary
+	Lines        []OrderLine        `json:"lines"`
+	Fulfillments []OrderFulfillment `json:"fulfillments"`
+}
+
+// OrderLine is one line of an order.
+type OrderLine struct {
+	SKU            string `json:"sku"`
+	Name           string `json:"name"`
+	Quantity       int    `json:"quantity"`
+	UnitPriceMinor int64  `json:"unit_price_minor"`
+	// Status is the line's own state (open, shipped, cancelled).
+	Status string `json:"status,omitempty"`
+}
+
+// OrderFulfillment is one shipment of an order.
+type OrderFulfillment struct {
+	// Status is pending, shipped, delivered or cancelled.
+	Status          string     `json:"status"`
+	TPL             string     `json:"tpl,omitempty"`
+	Carrier         string     `json:"carrier,omitempty"`
+	TrackingNumbers []string   `json:"tracking_numbers,omitempty"`
+	TrackingURL     string     `json:"tracking_url,omitempty"`
+	ShippedAt       *time.Time `json:"shipped_at,omitempty"`
+}

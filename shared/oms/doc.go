@@ -53,6 +53,9 @@
 //     on that line (AtOrPast). A state off the line is unexpected.
 //   - OMS documents no rate limit, so the client does not limit itself; it
 //     honours Retry-After.
+//   - Lookups (SearchOrders, GetOrder; LOOKUP ASSUMPTIONS in contract.go)
+//     read only, carry no Idempotency-Key, and never put the value searched
+//     for (an email, a phone, a name) into an error.
 //
 // The fake in omstest serves exactly this contract.
 package oms

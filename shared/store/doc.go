@@ -28,4 +28,8 @@
 //     permanent failure (Classify), never retried forever.
 //   - A lease has one holder at a time; an expired lease can be taken over.
 //     Lease times come from the database clock.
+//   - Operations (ops.go, migration 00007): a timer's last success only
+//     moves forward, and a stale mark is set once and cleared once; a dead
+//     letter is recorded once per topic, subscription and sequence number;
+//     an alert kind is claimed by one caller per window.
 package store

@@ -178,6 +178,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	values["DEVHOST_URL"] = hostURL
+	opsSchedules(values)
 	if err := writeSettings(runDir, values); err != nil {
 		return fail("writing %s: %v", settingsFile, err)
 	}
@@ -229,6 +230,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 				seedOrders(ctx, h, partners, values, *seed, exe, stdout)
 				seedPrint(ctx, h, partners, values, exe, stdout)
 				seedChina(ctx, h, partners, values, exe, stdout)
+				seedOps(ctx, h, partners, values, exe, stdout)
 			}
 			seedEDI(ctx, h, partners, values, stdout)
 			say("post your own request:  .run/devrun request cirro   (prints a signed curl command)")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/popsockets/integration/shared/cirro/cirrotest"
+	"github.com/popsockets/integration/shared/gladly/gladlytest"
 	"github.com/popsockets/integration/shared/oms"
 	"github.com/popsockets/integration/shared/oms/omstest"
 	"github.com/popsockets/integration/shared/teams/teamstest"
@@ -35,6 +36,9 @@ type Partners struct {
 	FunctionKey string
 	// China holds the China and product flows' fakes (china.go).
 	China *ChinaPartners
+	// Gladly plays Gladly's lookups; Customers are the OMS customers it can find.
+	Gladly    *gladlytest.Gladly
+	Customers []oms.OrderCustomer
 }
 
 // ShipMethods maps the OMS sample ship methods to codes the fakes accept.
@@ -97,6 +101,7 @@ func Start(hostURL string, o Options) (*Partners, error) {
 		URL: strings.TrimRight(hostURL, "/") + "/api/fulfillment/request", Secret: omsSecret, Keyring: keyring,
 		FunctionKey: o.FunctionKey,
 	}
+	p.startGladly(hostURL)
 	return p, nil
 }
 

@@ -20,5 +20,11 @@
 //     no effect and are not remembered for their key.
 //   - Requester sends the same bytes for a resend of the same request,
 //     under a webhook-id stable per order and warehouse (WebhookID).
-//   - SampleOrders is deterministic per seed and holds no real person's data.
+//   - It answers the lookups of contract.go (orders searched by email,
+//     phone, name or customer id, newest first; one order with lines and
+//     fulfilments) from the orders given to AddCustomerOrder, in their
+//     live state; reads need the token but no Idempotency-Key. It can be
+//     told to throttle one order (ThrottleOrder: 429 with a Retry-After).
+//   - SampleOrders and SampleCustomers are deterministic per seed and hold
+//     no real person's data.
 package omstest

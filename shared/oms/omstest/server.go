@@ -69,8 +69,10 @@ type Server struct {
 	orders  map[string]*order
 	answers map[string]remembered
 	// created and products hold the endpoints of jackyun.go and products.go.
-	created  createdState
-	products productState
+	created   createdState
+	products  productState
+	lookups   lookups
+	throttled map[string]throttle
 }
 
 // NewServer starts the fake on a loopback port.
@@ -94,6 +96,7 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc(http.MethodPost+" "+oms.PathFulfillOrders, s.handleFulfill)
 	s.createdRoutes(mux)
 	s.productRoutes(mux)
+	s.lookupRoutes(mux)
 	s.srv = httptest.NewServer(s.front.Handler(func(r *http.Request, body []byte) fakeserver.Answer {
 		return s.answer(mux, r, body)
 	}))
@@ -202,6 +205,12 @@ func (s *Server) answer(mux *http.ServeMux, r *http.Request, body []byte) fakese
 	}
 	if r.Header.Get(oms.HeaderAuthorization) != oms.BearerPrefix+s.token {
 		return fakeserver.JSON(http.StatusUnauthorized, oms.WireError{Code: oms.CodeUnauthorized, Message: "missing or invalid bearer token"})
+	}
+	if r.Method == http.MethodGet {
+		return serve(mux, r) // reads change nothing and need no key
+	}
+	if a, ok := s.throttledAnswer(r); ok {
+		return a // like a told answer: no effect, not remembered for the key
 	}
 	key := r.Header.Get(oms.HeaderIdempotencyKey)
 	if key == "" {
