@@ -61,7 +61,7 @@ test-race: tools ## every test under the race detector
 
 .PHONY: bench
 bench: tools ## every benchmark: the durable webhook one and the X12 comparison included (figures go in the README's performance section)
-	AZURITE_BIN=$(AZURITE) go test -run '^$$' -bench . -benchmem -count=1 -timeout 40m $(PKGS)
+	STORETEST_DURABLE=1 AZURITE_BIN=$(AZURITE) go test -run '^$$' -bench . -benchmem -count=1 -timeout 40m $(PKGS)
 	cd bench/x12compare && go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m .
 
 # The webhook benchmark alone (bench/webhook): on one durable PostgreSQL, in

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/handlers/china"
+	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/product"
 	"github.com/popsockets/integration/shared/arena/arenatest"
@@ -103,6 +104,15 @@ func TestJackyunOrdersReachOMSXBAndBatchStation(t *testing.T) {
 		require.Equal(t, "KH", p.SiteID)
 		require.Equal(t, no, p.OrderID)
 		require.Equal(t, "10000", p.OrderItems[0].OrderLineNumber)
+		// The print flow reads order-update too: a Jackyun order is
+		// BatchStation's, and its journey says so.
+		steps, err := store.Journey(ctx, f.store.Pool, no)
+		require.NoError(t, err)
+		var forBatchStation bool
+		for _, st := range steps {
+			forBatchStation = forBatchStation || (st.State == print.StateNotForPrint && strings.Contains(st.Detail, "BatchStation batches jackyun orders"))
+		}
+		require.True(t, forBatchStation, "%s: print leaves it to BatchStation: %+v", no, steps)
 	}
 	for no, r := range tap.Received(f.settings["TOPIC_JACKYUN_ORDERS"]) {
 		require.Len(t, r.MessageIDs, 1, "%s is published raw once", no)

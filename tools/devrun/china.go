@@ -122,7 +122,7 @@ func seedChina(ctx context.Context, h *devhost.Host, p *localpartners.Partners, 
 	}
 	say("  Arena logins: %d (one session for every instance); events left unreconciled: %d", ar.Logins(), ar.UnreconciledEvents())
 	say("  look an item up: curl -H 'x-functions-key: %s' '%s/api/arena/item?item_number=PS-CUSTOM-CYO'", values["DEVHOST_FUNCTION_KEY"], h.URL())
-	say("  re-send a Jackyun order: .run/handler jackyun repush %s (once the lead wires the command)", samples[0].TradeNo)
+	say("  re-send a Jackyun order: .run/handler jackyun repush %s", samples[0].TradeNo)
 	say("")
 }
 

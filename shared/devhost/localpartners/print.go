@@ -13,6 +13,7 @@ import (
 // so batches form within seconds while the reasons stay visible.
 const LocalPrintRules = `{
   "printableImageTypes": ["CPOD", "CYO", "STD"],
+  "batchedElsewhere": {"jackyun": "BatchStation"},
   "warehouses": {
     "CROF": {"printStationBatching": true, "printSite": "CROF"},
     "KH": {"printStationBatching": true, "printSite": "KH"},

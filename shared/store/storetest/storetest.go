@@ -47,7 +47,9 @@ func URL(tb testing.TB) string {
 			baseURL = u
 			return
 		}
-		srv, initErr = pglocal.Start(context.Background(), pglocal.Config{})
+		// make bench sets STORETEST_DURABLE: benchmarks measure a server
+		// that syncs every commit, as production's does.
+		srv, initErr = pglocal.Start(context.Background(), pglocal.Config{Durable: os.Getenv("STORETEST_DURABLE") != ""})
 		if initErr == nil {
 			baseURL = srv.URL
 		}
