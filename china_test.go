@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/handlers/china"
-	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/handlers/fulfillment"
+	"github.com/popsockets/integration/handlers/print"
 	"github.com/popsockets/integration/handlers/product"
 	"github.com/popsockets/integration/shared/arena/arenatest"
 	"github.com/popsockets/integration/shared/devhost"
