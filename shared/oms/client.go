@@ -2,7 +2,6 @@ package oms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,7 +12,7 @@ import (
 )
 
 // DefaultTimeout bounds each call when Config.Timeout is zero.
-const DefaultTimeout = 20 * time.Second
+const DefaultTimeout = partnerhttp.DefaultTimeout
 
 // Config configures a Client.
 type Config struct {
@@ -37,31 +36,15 @@ type Client struct {
 
 // New checks cfg and returns a client. It does no I/O.
 func New(cfg Config) (*Client, error) {
-	base, err := partnerhttp.BaseURL("OMS_BASE_URL", cfg.BaseURL)
+	c, err := partnerhttp.NewCredentialed(partnerhttp.Credentialed{
+		Partner: "OMS", BaseSetting: "OMS_BASE_URL", BaseURL: cfg.BaseURL,
+		CredentialSetting: "OMS_API_TOKEN", Credential: cfg.Token, Header: HeaderAuthorization, Prefix: BearerPrefix,
+		Timeout: cfg.Timeout, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	token := strings.TrimSpace(cfg.Token)
-	if token == "" {
-		return nil, errors.New("OMS_API_TOKEN is not set")
-	}
-	if cfg.Timeout < 0 {
-		return nil, errors.New("OMS timeout must not be negative")
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	return &Client{http: partnerhttp.New(partnerhttp.Config{
-		Partner:           "OMS",
-		BaseURL:           base,
-		Header:            http.Header{HeaderAuthorization: {BearerPrefix + token}},
-		CredentialSetting: "OMS_API_TOKEN",
-		// OMS may repeat the token in an error body; no error repeats it.
-		Secrets:    []string{token},
-		Timeout:    cfg.Timeout,
-		HTTPClient: cfg.HTTPClient,
-		Now:        cfg.Now,
-	})}, nil
+	return &Client{http: c}, nil
 }
 
 // ReleaseFromNAV moves an order from PENDING_NAV_RELEASE to

@@ -1,16 +1,14 @@
 package printstation
 
 import (
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/popsockets/integration/shared/partnerhttp"
 )
 
 // DefaultTimeout bounds each call when Config.Timeout is zero.
-const DefaultTimeout = 20 * time.Second
+const DefaultTimeout = partnerhttp.DefaultTimeout
 
 // Config configures a Client.
 type Config struct {
@@ -33,28 +31,13 @@ type Client struct {
 
 // New checks cfg and returns a client. It does no I/O.
 func New(cfg Config) (*Client, error) {
-	base, err := partnerhttp.BaseURL("PRINTSTATION_BASE_URL", cfg.BaseURL)
+	c, err := partnerhttp.NewCredentialed(partnerhttp.Credentialed{
+		Partner: "PrintStation", BaseSetting: "PRINTSTATION_BASE_URL", BaseURL: cfg.BaseURL,
+		CredentialSetting: "PRINTSTATION_API_KEY", Credential: cfg.APIKey, Header: HeaderAPIKey, Prefix: "",
+		Timeout: cfg.Timeout, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	key := strings.TrimSpace(cfg.APIKey)
-	if key == "" {
-		return nil, errors.New("PRINTSTATION_API_KEY is not set")
-	}
-	if cfg.Timeout < 0 {
-		return nil, errors.New("PrintStation timeout must not be negative")
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	return &Client{http: partnerhttp.New(partnerhttp.Config{
-		Partner:           "PrintStation",
-		BaseURL:           base,
-		Header:            http.Header{HeaderAPIKey: {key}},
-		CredentialSetting: "PRINTSTATION_API_KEY",
-		Secrets:           []string{key},
-		Timeout:           cfg.Timeout,
-		HTTPClient:        cfg.HTTPClient,
-		Now:               cfg.Now,
-	})}, nil
+	return &Client{http: c}, nil
 }

@@ -3,7 +3,6 @@ package xb
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,7 +13,7 @@ import (
 )
 
 // DefaultTimeout bounds each call when Config.Timeout is zero.
-const DefaultTimeout = 20 * time.Second
+const DefaultTimeout = partnerhttp.DefaultTimeout
 
 // Config configures a Client.
 type Config struct {
@@ -37,31 +36,15 @@ type Client struct {
 
 // New checks cfg and returns a client. It does no I/O.
 func New(cfg Config) (*Client, error) {
-	base, err := partnerhttp.BaseURL("XB_BASE_URL", cfg.BaseURL)
+	c, err := partnerhttp.NewCredentialed(partnerhttp.Credentialed{
+		Partner: "XB", BaseSetting: "XB_BASE_URL", BaseURL: cfg.BaseURL,
+		CredentialSetting: "XB_API_KEY", Credential: cfg.APIKey, Header: HeaderAPIKey, Prefix: "",
+		Timeout: cfg.Timeout, HTTPClient: cfg.HTTPClient, Now: cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	key := strings.TrimSpace(cfg.APIKey)
-	if key == "" {
-		return nil, errors.New("XB_API_KEY is not set")
-	}
-	if cfg.Timeout < 0 {
-		return nil, errors.New("XB timeout must not be negative")
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	return &Client{http: partnerhttp.New(partnerhttp.Config{
-		Partner:           "XB",
-		BaseURL:           base,
-		Header:            http.Header{HeaderAPIKey: {key}},
-		CredentialSetting: "XB_API_KEY",
-		// XB may repeat the key in an error body; no error repeats it.
-		Secrets:    []string{key},
-		Timeout:    cfg.Timeout,
-		HTTPClient: cfg.HTTPClient,
-		Now:        cfg.Now,
-	})}, nil
+	return &Client{http: c}, nil
 }
 
 // CreateOrder creates the order at XB, once per idempotencyKey. A replay of
