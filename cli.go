@@ -233,8 +233,8 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 			}
 		}
 		if err == nil && len(ids) == 0 {
+			// Nothing selected, nothing failed: exit 0, as for dead letters.
 			fmt.Fprintln(stdout, "no parked message matches")
-			failed = true
 		}
 		fallthrough
 	default:

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -404,14 +403,29 @@ func TestCirroRefusesTheShipMethodParksOnceAndReplays(t *testing.T) {
 		fixed[k] = v
 	}
 	fixed["SHIP_METHODS"] = `{"cirro":{"STANDARD":"USPS_GROUND"}}`
-	var out, errOut strings.Builder
-	code := run(ctx, []string{"replay", strconv.FormatInt(parked[0].ID, 10)}, func(k string) string { return fixed[k] }, nil, &out, &errOut)
-	require.Equal(t, 0, code, "%s\n%s", out.String(), errOut.String())
-	require.Contains(t, out.String(), "succeeded")
+	// By filter, as an operator finds it: first what it would do.
+	replay := func(args ...string) (int, string) {
+		var out, errOut strings.Builder
+		code := run(ctx, append([]string{"replay"}, args...), func(k string) string { return fixed[k] }, nil, &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	code, out := replay("-parked", "-dry-run", "-function", "cirro-fulfill", "-correlation", smp.Request.OrderID)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "would")
+	require.Empty(t, f.partners.Cirro.Orders(), "a dry run calls nobody")
+	p, err := f.store.GetParked(ctx, parked[0].ID)
+	require.NoError(t, err)
+	require.True(t, p.Open(), "a dry run changes nothing")
+	code, out = replay("-parked", "-function", "cirro-fulfill", "-correlation", smp.Request.OrderID)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "succeeded")
+	code, out = replay("-parked", "-function", "cirro-fulfill", "-correlation", smp.Request.OrderID)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "no parked message matches", "a replayed message is not selected again")
 	orders := f.partners.Cirro.Orders()
 	require.Len(t, orders, 1)
 	require.Equal(t, "USPS_GROUND", orders[0].Create.ShippingMethod)
-	p, err := f.store.GetParked(ctx, parked[0].ID)
+	p, err = f.store.GetParked(ctx, parked[0].ID)
 	require.NoError(t, err)
 	require.False(t, p.Open())
 	srv, app := f.app(t, fixed)

@@ -123,7 +123,10 @@ type DeadLetterWatch struct {
 	Leases   Leaser
 	// AlertWindow is how often a kind of alert may be posted (ALERT_REPEAT_MINUTES).
 	AlertWindow time.Duration
-	// PeekMax bounds the messages read from one queue in one run (default 200).
+	// PeekMax bounds the messages read from one queue in one run (default
+	// 1000, what a replay by filter looks at). A queue holding more is
+	// still reported by its depth every run; its later messages are
+	// recorded one by one as the earlier ones are replayed.
 	PeekMax     int
 	Environment string
 }
@@ -196,11 +199,15 @@ func (d *DeadLetterWatch) Run(ctx context.Context, _ *azfunc.Timer) error {
 func (d *DeadLetterWatch) recordNew(ctx context.Context, topic, sub string) (int, error) {
 	max := d.PeekMax
 	if max <= 0 {
-		max = 200
+		max = 1000
 	}
 	msgs, err := d.Reader.PeekDeadLetters(ctx, topic, sub, max)
 	if err != nil {
 		return 0, err
+	}
+	if len(msgs) == max {
+		azfunc.Logger(ctx).Warn("dead-letter queue holds more than one run looks at", "topic", topic, "subscription", sub,
+			"looked_at", max, "detail", "the first ones are recorded; replay or purge them and the rest are recorded as they come up")
 	}
 	seqs := make([]int64, 0, len(msgs))
 	for _, m := range msgs {
@@ -232,6 +239,15 @@ func (d *DeadLetterWatch) recordNew(ctx context.Context, topic, sub string) (int
 			"enqueued_at", m.EnqueuedAt, "body_ref", rec.BodyRef, "replay", replayCommand(rec.ID))
 	}
 	return n, errors.Join(errs...)
+}
+
+// shellQuote makes v one word of a POSIX shell command line: as it is
+// when it holds only safe characters, else in single quotes.
+func shellQuote(v string) string {
+	if v != "" && strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:") == "" {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
 
 func replayCommand(id int64) string { return fmt.Sprintf("handler replay -dead-letter %d", id) }
@@ -281,7 +297,7 @@ func (d *DeadLetterWatch) alertRecorded(ctx context.Context) error {
 				{Name: "Body", Value: r.BodyRef},
 			}
 		} else {
-			n.Replay = fmt.Sprintf("handler replay -dead-letter -topic %s -subscription %s -reason %s", g.topic, g.sub, g.reason)
+			n.Replay = fmt.Sprintf("handler replay -dead-letter -topic %s -subscription %s -reason %s", g.topic, g.sub, shellQuote(g.reason))
 			for i, r := range g.recs {
 				if i == maxListed {
 					n.Alert.Facts = append(n.Alert.Facts, teams.Fact{Name: "...", Value: fmt.Sprintf("%d more", len(g.recs)-maxListed)})

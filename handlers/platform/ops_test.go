@@ -3,6 +3,7 @@ package platform_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -176,6 +177,24 @@ func TestDeadLetterWatchRecordsEachMessageOnce(t *testing.T) {
 	})
 }
 
+func TestDeadLetterWatchSaysWhenAQueueHoldsMoreThanOneRunLooksAt(t *testing.T) {
+	t.Parallel()
+	alerts, s, _ := opsParts(t)
+	archive, err := blob.NewFS(blob.FSConfig{Root: t.TempDir()})
+	require.NoError(t, err)
+	b := &broker{}
+	for i := range 3 {
+		b.add(deadLetter(int64(21+i), fmt.Sprintf("ORD-%d", 21+i), "MaxDeliveryCountExceeded"))
+	}
+	w := &platform.DeadLetterWatch{Parked: alerts, DeadLetters: b, Reader: b, Records: s, Leases: s, Environment: "test",
+		Recorder: &platform.DeadLetterRecorder{Records: s, Archive: archive}, AlertWindow: time.Hour, PeekMax: 2}
+	hs, logs := server(t, func(srv *azfunc.Server) { srv.Timer("dead-letter-watch", "timer", w.Run) })
+	require.Equal(t, 200, invokeTimer(t, hs.URL, "dead-letter-watch"))
+	require.Equal(t, 2, strings.Count(logs.String(), `"msg":"dead-lettered message recorded"`), "the first two")
+	require.Contains(t, logs.String(), `"msg":"dead-letter queue holds more than one run looks at"`)
+	require.Contains(t, logs.String(), `"looked_at":2`)
+}
+
 func TestMissed(t *testing.T) {
 	t.Parallel()
 	at := func(hm string) time.Time {
@@ -278,4 +297,17 @@ func TestPollerWatchdogRacesAlertOnce(t *testing.T) {
 	}
 	wg.Wait()
 	require.Equal(t, []string{"[test] poller stopped: arena-item-poll"}, cardTitles(tm))
+}
+
+func TestShellQuote(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"MaxDeliveryCountExceeded": "MaxDeliveryCountExceeded",
+		"TTLExpiredException":      "TTLExpiredException",
+		"":                         "''",
+		"Session id is invalid":    "'Session id is invalid'",
+		"it's; rm -rf /":           `'it'\''s; rm -rf /'`,
+	} {
+		require.Equal(t, want, platform.ShellQuote(in), in)
+	}
 }

@@ -73,7 +73,7 @@ type Watchdog struct {
 	Runs   TimerRunStore
 	Alerts Poster
 	Leases Leaser
-	// Missed is N: how many occurrences may pass without a success (POLLER_WATCHDOG_MISSED_INTERVALS).
+	// Missed is N: how many occurrences may pass without a success (POLLER_WATCHDOG_MISSED_RUNS).
 	Missed      int
 	Now         func() time.Time
 	Environment string

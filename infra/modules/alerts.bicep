@@ -88,7 +88,7 @@ resource deadLetters 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'Messages were dead-lettered on a topic or subscription: they failed maxDeliveryCount times. dead-letter-watch names the subscription; inspect and resubmit them with Service Bus Explorer.'
+    description: 'Messages were dead-lettered on a topic or subscription: they failed maxDeliveryCount times. dead-letter-watch records each one and names it; once the cause is fixed, replay them with handler replay -dead-letter (handlers/platform/README.md).'
     severity: 2
     enabled: enabled
     scopes: [

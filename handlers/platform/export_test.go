@@ -1,0 +1,4 @@
+package platform
+
+// ShellQuote is shellQuote, for the external tests.
+var ShellQuote = shellQuote
