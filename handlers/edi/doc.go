@@ -14,7 +14,7 @@
 //
 //   - A file is taken only when its size and modification time are the
 //     same in two looks; it is downloaded whole, archived with its SHA-256
-//     (edi-archive/inbound/{partner}/{date}/{name}), recorded with what it
+//     (edi-archive/inbound/{partner}/{date}/{hash}-{name}), recorded with what it
 //     causes (messages, orders, 997s) in one transaction, and deleted on
 //     the server only after that commit. A file seen again (same hash) is
 //     never processed twice; a partner's interchange control number seen

@@ -1,6 +1,7 @@
 package edi
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func TestSPSInboundPoll(t *testing.T) {
 		res := b.poll(b.spsPoller())
 		require.Equal(t, 1, res.Taken)
 		require.Empty(t, b.sps.Files("out"), "deleted once recorded")
-		archived, _, err := b.blobs.Get(context.Background(), ArchiveContainer, "inbound/080/2026-12-04/PO13006207965.xml")
+		archived, _, err := b.blobs.Get(context.Background(), ArchiveContainer, "inbound/080/2026-12-04/"+sha(data)[:12]+"-PO13006207965.xml")
 		require.NoError(t, err)
 		require.Equal(t, data, archived, "raw bytes archived")
 		require.Equal(t, 1, b.count(`SELECT count(*) FROM edi_documents WHERE direction = 'in' AND sha256 = $1 AND status = 'received' AND interchange = '000040091'`, sha(data)))
@@ -36,6 +37,28 @@ func TestSPSInboundPoll(t *testing.T) {
 		require.Equal(t, "89GQASZX", in.PO.Number)
 		require.Equal(t, "080", in.PO.Partner)
 		require.Empty(t, b.sps.Files("in"), "no 997 for RSX: SPS's translator owns the retailer's 997")
+	})
+	t.Run("ANameSentAgainWithOtherBytesKeepsBothArchived", func(t *testing.T) {
+		t.Parallel()
+		b := newBench(t)
+		// Two purchase orders of one retailer, one file name, one day.
+		first := testdata(t, "po-7x-walmart.xml")
+		second := bytes.ReplaceAll(first, []byte("<PurchaseOrderNumber>6736452611"), []byte("<PurchaseOrderNumber>6736452612"))
+		for _, data := range [][]byte{first, second} {
+			require.NoError(t, b.sps.WriteFile("out/PO9.xml", data))
+			res := b.poll(b.spsPoller())
+			require.Equal(t, 1, res.Taken)
+			require.Empty(t, b.sps.Files("out"))
+		}
+		for _, data := range [][]byte{first, second} {
+			var path string
+			require.NoError(t, b.store.Pool.QueryRow(context.Background(),
+				`SELECT archive_path FROM edi_documents WHERE direction = 'in' AND sha256 = $1`, sha(data)).Scan(&path))
+			container, name, _ := strings.Cut(path, "/")
+			archived, _, err := b.blobs.Get(context.Background(), container, name)
+			require.NoError(t, err)
+			require.Equal(t, data, archived, "each file's own bytes, under %s", path)
+		}
 	})
 	t.Run("AFileIsTakenOnlyWhenUnchangedAcrossTwoLooks", func(t *testing.T) {
 		t.Parallel()

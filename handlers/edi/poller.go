@@ -257,7 +257,11 @@ func (p *poller) take(ctx context.Context, sess *sftpbox.Session, f sftpbox.File
 	}
 	// Archive first: the record says where, and nothing is deleted on the
 	// server unless both committed.
-	name := fmt.Sprintf("inbound/%s/%s/%s", d.doc.Partner, p.now().UTC().Format("2006-01-02"), safeName(f.Name))
+	// The name holds the content's hash: a partner that sends another file
+	// under a name it used before the same day gets its own blob, and an
+	// existing blob of that name is this very file, archived by a run
+	// that stopped before recording it.
+	name := fmt.Sprintf("inbound/%s/%s/%s-%s", d.doc.Partner, p.now().UTC().Format("2006-01-02"), hash[:12], safeName(f.Name))
 	if _, err := p.blobs.Put(ctx, ArchiveContainer, name, data, &blob.PutOptions{IfNotExists: true,
 		Metadata: map[string]string{"sha256": hash, "box": p.box}}); err != nil && !errors.Is(err, blob.ErrExists) {
 		return "", fmt.Errorf("archiving %s: %w", f.Name, err)
