@@ -14,8 +14,10 @@ import (
 
 // Status prints the outbound documents by state: due (queued, with the
 // time left), late (past a deadline), awaiting a 997, accepted, rejected
-// and parked, then each control-number sequence with any gap. It returns
-// 0, 1 when something is late or rejected (for scripts), 2 when the
+// and parked, then the flow's parked messages (what never became a
+// document: a ship notice the pre-flight refused, a PO NAV could not
+// take), then each control-number sequence with any gap. It returns 0, 1
+// when something is late, rejected or parked (for scripts), 2 when the
 // database cannot be read.
 func Status(ctx context.Context, s *store.Store, w io.Writer, now time.Time) int {
 	docs, err := queryDocuments(ctx, s.Pool, `direction = 'out' ORDER BY created_at, id`)
@@ -50,6 +52,25 @@ func Status(ctx context.Context, s *store.Store, w io.Writer, now time.Time) int
 	tw.Flush()
 	code := 0
 	if len(groups["late"])+len(groups["rejected"]) > 0 {
+		code = 1
+	}
+	var parked []*store.ParkedMessage
+	for _, fn := range []string{FnSPSInboundPoll, FnNAVSalesOrder, FnNAVOutboundPoll, FnEDIShipmentDocs, FnEDIDeadlines} {
+		ps, err := s.ListParked(ctx, store.ParkedFilter{OpenOnly: true, Function: fn, Limit: 200})
+		if err != nil {
+			fmt.Fprintf(w, "edi status: parked messages: %v\n", err)
+			return 2
+		}
+		parked = append(parked, ps...)
+	}
+	fmt.Fprintf(w, "parked messages (%d)\n", len(parked))
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, p := range parked {
+		fmt.Fprintf(tw, "  %d\t%s\torder %s\t%s\t%s\thandler replay %d\n", p.ID, p.Function, p.CorrelationID,
+			p.FirstSeen.UTC().Format(time.RFC3339), clip(p.Reason, 100), p.ID)
+	}
+	tw.Flush()
+	if len(parked)+len(groups["parked"]) > 0 {
 		code = 1
 	}
 	rows, err := s.Pool.Query(ctx, `

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/popsockets/integration/shared/azfunc"
 )
 
 func TestStatusAndTrace(t *testing.T) {
@@ -20,12 +22,22 @@ func TestStatusAndTrace(t *testing.T) {
 	t.Run("StatusListsDocumentsByState", func(t *testing.T) {
 		var out strings.Builder
 		require.Equal(t, 0, Status(ctx, b.store, &out, b.now))
+		require.Contains(t, out.String(), "parked messages (0)")
 		require.Contains(t, out.String(), "awaiting 997 (1)")
 		require.Contains(t, out.String(), "SHSO001000-CRSO001000.edi")
 		require.Regexp(t, `POPSOCKETS -> 925485US00\s+interchange\s+last 1\s+1 used\s+no gaps`, out.String())
 		out.Reset()
 		require.Equal(t, 1, Status(ctx, b.store, &out, b.now.Add(25*time.Hour)), "late: exit 1")
 		require.Contains(t, out.String(), "late (1)")
+	})
+	t.Run("AParkedShipNoticeIsListedAndNeedsAttention", func(t *testing.T) {
+		_, err := b.store.Park(ctx, azfunc.Parked{Function: FnEDIShipmentDocs, MessageID: "SO002000/shipped", CorrelationID: "SO002000",
+			Reason: "ship notice refused before sending: carton 2 has no SSCC", Payload: []byte(`{}`)})
+		require.NoError(t, err)
+		var out strings.Builder
+		require.Equal(t, 1, Status(ctx, b.store, &out, b.now), "something waits for a person: exit 1")
+		require.Contains(t, out.String(), "parked messages (1)")
+		require.Regexp(t, `edi-shipment-docs\s+order SO002000\s+.*carton 2 has no SSCC\s+handler replay \d+`, out.String())
 	})
 	for _, key := range []string{"6736452611", sscc2, "00" + sscc1, "000000001"} {
 		t.Run("TraceBy"+key, func(t *testing.T) {
