@@ -180,11 +180,12 @@ resource failureRate 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
 
 // One rule per timer: no successful run in three of its intervals. Timer
 // functions run as singletons, so a stuck or failing poller shows up here
-// even when nothing else fails. A log alert's window is at least 5 minutes
-// and at most 2 days, so a timer running every minute is checked over 5
-// minutes and a daily one over 2 days (infra_test.go keeps the result one of
-// the window sizes Azure Monitor accepts).
-var timerWindowMinutes = [for t in timers: min(2880, max(5, 3 * t.intervalMinutes))]
+// even when nothing else fails: three intervals, rounded up to the next
+// window size a log alert accepts (5, 10, 15, 30, 45 minutes; 1-6 hours;
+// 1 or 2 days), at most 2 days. So a timer running every minute is checked
+// over 5 minutes, one every 30 minutes over 2 hours, a daily one over 2
+// days (infra_test.go holds these sizes to Azure Monitor's list).
+var timerWindowMinutes = [for t in timers: 3 * t.intervalMinutes <= 5 ? 5 : 3 * t.intervalMinutes <= 10 ? 10 : 3 * t.intervalMinutes <= 15 ? 15 : 3 * t.intervalMinutes <= 30 ? 30 : 3 * t.intervalMinutes <= 45 ? 45 : 3 * t.intervalMinutes <= 60 ? 60 : 3 * t.intervalMinutes <= 120 ? 120 : 3 * t.intervalMinutes <= 180 ? 180 : 3 * t.intervalMinutes <= 240 ? 240 : 3 * t.intervalMinutes <= 300 ? 300 : 3 * t.intervalMinutes <= 360 ? 360 : 3 * t.intervalMinutes <= 1440 ? 1440 : 2880]
 
 resource missedTimers 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [
   for (t, i) in timers: {

@@ -143,8 +143,8 @@ param timers = [
   {
     function: 'sps-inbound-poll'
     setting: 'SPS_POLL_SCHEDULE'
-    schedule: '0 7,27,47 * * * *'
-    intervalMinutes: 20
+    schedule: '0 7,37 * * * *'
+    intervalMinutes: 30
   }
   {
     function: 'nav-outbound-poll'
