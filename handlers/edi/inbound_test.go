@@ -3,6 +3,7 @@ package edi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/golden"
 	"github.com/popsockets/integration/shared/sftpbox"
 	"github.com/popsockets/integration/shared/sftpbox/sftptest"
@@ -59,6 +61,23 @@ func TestSPSInboundPoll(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, data, archived, "each file's own bytes, under %s", path)
 		}
+	})
+	t.Run("AnArchiveThatFailsDeletesNothingAndRecordsNothing", func(t *testing.T) {
+		t.Parallel()
+		b := newBench(t)
+		data := testdata(t, "po-7x-walmart.xml")
+		require.NoError(t, b.sps.WriteFile("out/PO3.xml", data))
+		p := b.spsPoller()
+		p.blobs = failingPut{b.blobs}
+		_, err := p.run(context.Background(), "inv-test")
+		require.ErrorContains(t, err, "archiving PO3.xml")
+		require.Equal(t, []string{"PO3.xml"}, b.sps.Files("out"), "still on SPS's server")
+		require.Zero(t, b.count(`SELECT count(*) FROM edi_documents`))
+		require.Empty(t, b.rec.messages)
+		res := b.poll(b.spsPoller())
+		require.Equal(t, 1, res.Taken, "the next run, with the archive back, takes it")
+		require.Empty(t, b.sps.Files("out"))
+		require.Len(t, b.rec.messages, 1)
 	})
 	t.Run("AFileIsTakenOnlyWhenUnchangedAcrossTwoLooks", func(t *testing.T) {
 		t.Parallel()
@@ -343,4 +362,11 @@ func TestSPSPollAgainstOpenSSH(t *testing.T) {
 	require.Len(t, in, 1)
 	require.True(t, strings.HasPrefix(in[0].Name(), "FA"), "the 997, under its final name only")
 	require.Len(t, b.rec.messages, 2)
+}
+
+// failingPut is a blob store whose writes fail (the archive is down).
+type failingPut struct{ blob.Store }
+
+func (failingPut) Put(context.Context, string, string, []byte, *blob.PutOptions) (blob.Info, error) {
+	return blob.Info{}, errors.New("storage account unreachable")
 }
