@@ -14,6 +14,7 @@ import (
 	"github.com/popsockets/integration/shared/arena"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/bus"
+	"github.com/popsockets/integration/shared/fault"
 	"github.com/popsockets/integration/shared/store"
 )
 
@@ -228,30 +229,46 @@ func (p *Poll) revision(ctx context.Context, guid, itemGUID, number, rev string,
 		}
 	}
 	it, raw, err := p.Arena.Item(ctx, guid)
-	if err != nil {
+	if err == nil {
+		var bom []arena.BOMLine
+		if bom, _, err = p.Arena.BOM(ctx, guid); err == nil {
+			var r Revision
+			if r, err = FromArena(it, itemGUID, bom); err == nil {
+				return p.publish(ctx, r, c)
+			}
+		}
+	}
+	// A transient failure (Arena down, the quota) ends the run: the next
+	// one reads the revision again. A permanent one (Arena answers 404 for
+	// the revision, or an item this flow cannot key or send) must not hold
+	// back every later event: the revision is parked and the run goes on.
+	if fault.ClassOf(err) == fault.ClassTransient {
 		return err
 	}
-	bom, _, err := p.Arena.BOM(ctx, guid)
-	if err != nil {
-		return err
+	// Kept as Arena sent it (what was read of it), and people are told;
+	// the event is reconciled: the item comes back with its next revision.
+	if raw == nil {
+		raw = json.RawMessage(`{}`)
 	}
-	r, err := FromArena(it, itemGUID, bom)
-	if err != nil {
-		// An item this flow cannot key or send: kept as Arena sent it, and
-		// people are told; the rest goes on (and the event is reconciled:
-		// the item comes back with its next revision).
-		inv := azfunc.Info(ctx)
-		res, perr := p.Parker.Park(ctx, azfunc.Parked{Function: inv.Function, Trigger: azfunc.KindTimer, Binding: "timer",
-			MessageID: "arena/" + guid, CorrelationID: it.Number, InvocationID: inv.ID, DeliveryCount: 1, Payload: raw,
-			Reason: fmt.Sprintf("Arena item revision %s not published: %v; fix it in Arena (a new revision is read again)", guid, err)})
-		if perr != nil {
-			return fmt.Errorf("keeping Arena item %s that cannot be published: %w", guid, perr)
-		}
-		if res.First {
-			c.parked++
-		}
-		return nil
+	correlation := it.Number
+	if correlation == "" {
+		correlation = number
 	}
+	inv := azfunc.Info(ctx)
+	res, perr := p.Parker.Park(ctx, azfunc.Parked{Function: inv.Function, Trigger: azfunc.KindTimer, Binding: "timer",
+		MessageID: "arena/" + guid, CorrelationID: correlation, InvocationID: inv.ID, DeliveryCount: 1, Payload: raw,
+		Reason: fmt.Sprintf("Arena item revision %s not published: %v; fix it in Arena (a new revision is read again)", guid, err)})
+	if perr != nil {
+		return fmt.Errorf("keeping Arena item %s that cannot be published: %w", guid, perr)
+	}
+	if res.First {
+		c.parked++
+	}
+	return nil
+}
+
+// publish records a revision and queues its products message, once.
+func (p *Poll) publish(ctx context.Context, r Revision, c *pollCounts) error {
 	msg, err := revisionMessage(r, p.Now())
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,6 +107,28 @@ func TestPollEvents(t *testing.T) {
 		}
 		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
 		require.Len(t, b.outbox.all(), 2, "nothing new: nothing published")
+	})
+	t.Run("ARevisionArenaAnswers404ForIsParkedAndTheRestGoesOn", func(t *testing.T) {
+		t.Parallel()
+		b := setupArena(t)
+		b.add(t, "907-0001", "A", nil)
+		b.add(t, "907-0002", "A", nil)
+		b.clock.Add(time.Minute)
+		gone, err := b.fake.Revise(arenatest.ItemSpec{Number: "907-0001", Name: "Item 907-0001 rev B", Revision: "B", Category: "Grips",
+			UOM: "each", Effective: b.clock.Now()})
+		require.NoError(t, err)
+		b.revise(t, "907-0002", "B")
+		b.fake.OnRequest(func(r *http.Request) (int, bool) { return http.StatusNotFound, strings.Contains(r.URL.Path, gone) })
+		h := b.instance(t, "a", b.fake.Integration())
+		for range 2 { // and the next run is not held back either
+			require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+		}
+		require.Equal(t, []string{"907-0002@B"}, b.published(t), "the revision Arena cannot find holds back nothing")
+		var reason string
+		require.NoError(t, b.store.Pool.QueryRow(context.Background(), `SELECT reason FROM parked_messages WHERE message_id = $1`,
+			"arena/"+gone).Scan(&reason))
+		require.Contains(t, reason, "404")
+		require.Zero(t, b.fake.UnreconciledEvents())
 	})
 	t.Run("AnItemThatCannotBePublishedIsParkedAndTheRestGoesOn", func(t *testing.T) {
 		t.Parallel()
