@@ -255,6 +255,27 @@ func TestQuota(t *testing.T) {
 		_, _, err = lookup.Item(context.Background(), guid)
 		require.NoError(t, err)
 	})
+	t.Run("WithoutAResetTimeTheClientTriesAgainAfterAPause", func(t *testing.T) {
+		t.Parallel()
+		b := &bundle{store: storetest.Store(t), clock: newClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
+		b.fake = arenatest.NewServer(arenatest.Config{Now: b.clock.Now, NoResetHeader: true})
+		t.Cleanup(b.fake.Close)
+		guid := b.item(t, "200-0003")
+		a := b.instance(t, "poll", func(c *arena.Config) { c.Reserve = 5 })
+		b.fake.SetRemaining(7) // login leaves 6, the read 5
+		_, _, err := a.Item(context.Background(), guid)
+		require.NoError(t, err)
+		_, _, err = a.Item(context.Background(), guid)
+		require.ErrorIs(t, err, arena.ErrQuotaExhausted, "down to the reserve")
+		b.clock.Add(59 * time.Minute)
+		_, _, err = a.Item(context.Background(), guid)
+		require.ErrorIs(t, err, arena.ErrQuotaExhausted, "still within the pause")
+		b.fake.ResetQuota() // Arena's day turned over; nobody said when
+		b.clock.Add(time.Minute)
+		_, _, err = a.Item(context.Background(), guid)
+		require.NoError(t, err, "one call goes through and learns the new count")
+		require.Greater(t, a.Remaining(), 5)
+	})
 	t.Run("A429StopsEveryCallUntilTheReset", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)

@@ -47,6 +47,8 @@ type quota struct {
 	reset     time.Time
 	// closedUntil is set by a 429: no call before it.
 	closedUntil time.Time
+	// seen is when Arena last said how many requests remain.
+	seen time.Time
 }
 
 // observe reads X-Arena-Requests-Remaining and X-Arena-Next-Request-Limit-Reset.
@@ -61,7 +63,7 @@ func (q *quota) observe(h http.Header, now time.Time) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.known, q.remaining = true, n
+	q.known, q.remaining, q.seen = true, n, now
 	if at, ok := parseReset(h.Get(HeaderReset)); ok {
 		q.reset = at
 	}
@@ -97,6 +99,12 @@ func (q *quota) check(now time.Time, reserve int) error {
 		q.known = false // a new day: Arena will say
 		return nil
 	}
+	if q.reset.IsZero() && !now.Before(q.seen.Add(fallbackPause)) {
+		// Arena never said when its count resets: after a while one call
+		// goes through and its answer says how many remain now.
+		q.known = false
+		return nil
+	}
 	if q.remaining <= reserve {
 		return q.errLocked(now)
 	}
@@ -118,7 +126,7 @@ func (q *quota) exhausted(h http.Header, now time.Time) error {
 			until = now.Add(fallbackPause)
 		}
 	}
-	q.closedUntil, q.known, q.remaining = until, true, 0
+	q.closedUntil, q.known, q.remaining, q.seen = until, true, 0, now
 	return q.errLocked(now)
 }
 

@@ -56,6 +56,9 @@ type Config struct {
 	Integration string
 	// Now is the fake's clock (default time.Now).
 	Now func() time.Time
+	// NoResetHeader leaves X-Arena-Next-Request-Limit-Reset out of every
+	// answer, as a proxy that drops it would.
+	NoResetHeader bool
 }
 
 // Call is one request the fake received.
@@ -245,7 +248,9 @@ func (s *Server) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Reques
 		s.remaining = s.cfg.DailyLimit
 		s.resetAt = s.cfg.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	}
-	w.Header().Set(arena.HeaderReset, s.resetAt.Format(time.RFC3339))
+	if !s.cfg.NoResetHeader {
+		w.Header().Set(arena.HeaderReset, s.resetAt.Format(time.RFC3339))
+	}
 	if s.remaining <= 0 {
 		w.Header().Set(arena.HeaderRemaining, "0")
 		s.mu.Unlock()
