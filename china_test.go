@@ -392,3 +392,27 @@ func BenchmarkJackyunPoll10000Orders(b *testing.B) {
 	b.ReportMetric(totalTime.Seconds()/n, "s-to-all-consumed")
 	b.ReportMetric(float64(peakKB)/1024, "MiB-peak-rss")
 }
+
+// TestJackyunRepushIsWired runs `handler jackyun repush` through the
+// command line, against the local run's Jackyun fake and database.
+func TestJackyunRepushIsWired(t *testing.T) {
+	t.Parallel()
+	f, _ := chinaFlow(t, flowOptions{})
+	ctx := context.Background()
+	smp := jackyuntest.SampleOrders(1, 17, time.Now().Add(-30*time.Minute), 0, 100)[0]
+	f.partners.China.Jackyun.AddSamples([]jackyuntest.Sample{smp})
+	getenv := func(k string) string { return f.settings[k] }
+	var out, errOut strings.Builder
+	require.Equal(t, 2, run(ctx, []string{"jackyun"}, getenv, nil, &out, &errOut))
+	require.Contains(t, errOut.String(), "usage: handler jackyun repush <tradeNo>")
+	out.Reset()
+	errOut.Reset()
+	require.Equal(t, 0, run(ctx, []string{"jackyun", "repush", smp.TradeNo}, getenv, nil, &out, &errOut), errOut.String())
+	require.Contains(t, out.String(), "repushed "+smp.TradeNo+" as generation 1")
+	f.idle(t)
+	var created bool
+	for _, c := range f.partners.OMS.CreatedOrders() {
+		created = created || c.Request.SourceOrderID == smp.TradeNo
+	}
+	require.True(t, created, "jackyun-to-oms created it in OMS")
+}
