@@ -74,9 +74,11 @@ func trace(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stderr, "handler trace: %v\n", err)
 		return 1
 	}
-	if t.Order == nil && len(t.Journey) == 0 && !*asJSON {
+	if t.Order == nil && len(t.Journey) == 0 && len(t.Parked) == 0 && !*asJSON {
 		// Not an order id: a PO number, an ISA13 or an SSCC finds the EDI
-		// documents and the order's journey across channels.
+		// documents and the order's journey across channels. (An order
+		// known only by what was parked for it, a malformed message, is
+		// printed as an order.)
 		return edi.Trace(ctx, s, stdout, orderID)
 	}
 	if *asJSON {
@@ -86,7 +88,7 @@ func trace(ctx context.Context, args []string, getenv func(string) string, stdou
 	} else {
 		printTrace(stdout, t)
 	}
-	if t.Order == nil && len(t.Journey) == 0 {
+	if t.Order == nil && len(t.Journey) == 0 && len(t.Parked) == 0 {
 		return 1
 	}
 	return 0
@@ -124,7 +126,7 @@ func readTrace(ctx context.Context, s *store.Store, orderID string) (*orderTrace
 }
 
 func printTrace(w io.Writer, t *orderTrace) {
-	if t.Order == nil && len(t.Journey) == 0 {
+	if t.Order == nil && len(t.Journey) == 0 && len(t.Parked) == 0 {
 		fmt.Fprintf(w, "order %s: not seen by this layer\n", t.OrderID)
 		return
 	}

@@ -470,3 +470,21 @@ func lastError(logs string) string {
 	end := min(len(logs), i+400)
 	return logs[i:end]
 }
+
+// TestTraceOfAnOrderKnownOnlyByItsParkedMessage: a message parked as
+// malformed before any step was recorded (a print order without an
+// image, say) is still found by its order id.
+func TestTraceOfAnOrderKnownOnlyByItsParkedMessage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := startFlow(t, flowOptions{})
+	_, err := f.store.Park(ctx, azfunc.Parked{Function: "print-order-intake", MessageID: "m-bad", CorrelationID: "ORD-NO-IMAGE",
+		Reason: "order ORD-NO-IMAGE line 10000 (CPOD): no imageUrl: it cannot be validated or printed", Payload: []byte(`{}`)})
+	require.NoError(t, err)
+	var out, errOut strings.Builder
+	require.Equal(t, 0, run(ctx, []string{"trace", "ORD-NO-IMAGE"}, func(k string) string { return f.settings[k] }, nil, &out, &errOut),
+		"%s\n%s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "order ORD-NO-IMAGE")
+	require.Contains(t, out.String(), "no imageUrl")
+	require.Contains(t, out.String(), "handler replay")
+}
