@@ -299,6 +299,13 @@ func TestTwoBuildersNeverPutALineInTwoBatches(t *testing.T) {
 	require.Equal(t, 500, total)
 	require.Zero(t, storetest.Count(t, e.s, `SELECT * FROM print_items WHERE status <> 'sent'`))
 	require.Equal(t, 500, len(e.iv.Classified()), "each image is checked once")
+	// What the locks prevent besides doubles: two builders racing for the
+	// same lines form batches that come up empty or short.
+	require.Zero(t, storetest.Count(t, e.s, `SELECT * FROM print_batches WHERE status <> 'sent'`), "every batch formed was sent")
+	require.Zero(t, storetest.Count(t, e.s, `
+		SELECT b.batch_id FROM print_batches b LEFT JOIN print_items i USING (batch_id)
+		 GROUP BY b.batch_id, b.item_count, b.site
+		HAVING count(i.*) <> b.item_count OR count(i.*) > CASE b.site WHEN 'CROF' THEN 7 ELSE 5 END`), "each batch holds what it says, at most its site's maximum")
 }
 
 func assertNoErr(t *testing.T, err error) bool {
