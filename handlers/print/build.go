@@ -198,8 +198,18 @@ func (b *Builder) classify(ctx context.Context, items []checkItem, parallel int)
 				ims[i] = imagevalidator.Image{ID: strconv.FormatInt(it.id, 10), URL: it.url, ImageType: it.imgType}
 			}
 			vs, err := b.Validator.Classify(ctx, ims)
+			if err != nil && fault.ClassOf(err) != fault.ClassTransient && len(c) > 1 {
+				// The validator refuses the request itself (a 4xx): one
+				// image in it may be the cause, so each is asked alone and
+				// the others are not held back by it.
+				vs, err = b.classifyEach(ctx, ims), nil
+			}
 			mu.Lock()
 			defer mu.Unlock()
+			if err != nil && fault.ClassOf(err) != fault.ClassTransient {
+				// Refused for this one image: it is rejected, with why.
+				vs, err = []imagevalidator.Verdict{refusedVerdict(ims[0], err)}, nil
+			}
 			if err != nil {
 				failed = append(failed, c...)
 				if cause == nil {
@@ -208,12 +218,46 @@ func (b *Builder) classify(ctx context.Context, items []checkItem, parallel int)
 				return
 			}
 			for i, v := range vs {
+				if v.ID == "" { // asked alone and the validator was down: the next run asks again
+					failed = append(failed, c[i])
+					if cause == nil {
+						cause = errors.New(v.Reason)
+					}
+					continue
+				}
 				verdicts[c[i].id] = v
 			}
 		}()
 	}
 	wg.Wait()
 	return verdicts, failed, cause
+}
+
+// classifyEach asks for each image alone, after the validator refused a
+// request of several: an image it refuses alone is rejected with the
+// refusal; one it could not answer for (down, throttled) has an empty ID
+// and its failure as the reason.
+func (b *Builder) classifyEach(ctx context.Context, ims []imagevalidator.Image) []imagevalidator.Verdict {
+	out := make([]imagevalidator.Verdict, len(ims))
+	for i, im := range ims {
+		vs, err := b.Validator.Classify(ctx, []imagevalidator.Image{im})
+		switch {
+		case err == nil && len(vs) == 1:
+			out[i] = vs[0]
+		case err != nil && fault.ClassOf(err) != fault.ClassTransient:
+			out[i] = refusedVerdict(im, err)
+		case err != nil:
+			out[i] = imagevalidator.Verdict{Reason: err.Error()}
+		default:
+			out[i] = imagevalidator.Verdict{Reason: fmt.Sprintf("the image validator answered %d verdicts for one image", len(vs))}
+		}
+	}
+	return out
+}
+
+// refusedVerdict rejects an image the validator refused to classify.
+func refusedVerdict(im imagevalidator.Image, err error) imagevalidator.Verdict {
+	return imagevalidator.Verdict{ID: im.ID, Classification: "refused", Reason: "the image validator refused to check it: " + err.Error()}
 }
 
 // recordVerdicts marks approved lines validated and parks rejected ones

@@ -176,6 +176,30 @@ func TestValidatorOutageDelaysTheBatchAndDropsNothing(t *testing.T) {
 	require.Equal(t, []string{StatePrintQueued, StatePrintWaiting, StatePrintBatched}, states(t, e.s, "V0"))
 }
 
+// TestAnImageTheValidatorRefusesHoldsBackNoOther: the validator refuses a
+// whole request (400) for one image it cannot fetch; that image is
+// rejected with the refusal and every other image of the request is
+// checked and batched in the same run.
+func TestAnImageTheValidatorRefusesHoldsBackNoOther(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRules)
+	ctx := context.Background()
+	bad := line("20000", "CPOD")
+	bad.ImageURL = "https://images.example/unfetchable-20000.png"
+	require.NoError(t, e.deliver(t, "u1", order("ORD-U", "CROF", line("10000", "CPOD"), bad, line("30000", "CPOD"), line("40000", "CPOD"))))
+	e.iv.RefuseRequestsWith("unfetchable")
+	st, err := e.b.Build(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Rejected)
+	require.Equal(t, 3, st.Validated)
+	require.Equal(t, map[string]string{"10000": "sent", "20000": "rejected", "30000": "sent", "40000": "sent"}, itemStatuses(t, e.s, "ORD-U"))
+	parked, err := e.s.ListParked(ctx, store.ParkedFilter{Correlation: "ORD-U"})
+	require.NoError(t, err)
+	require.Len(t, parked, 1)
+	require.Contains(t, parked[0].Reason, "the image validator refused to check it")
+	require.Contains(t, parked[0].Reason, "unsupported_image")
+}
+
 func TestRejectedImageParksTheLineAndReplayQueuesItAgain(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRules)

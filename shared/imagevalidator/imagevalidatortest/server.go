@@ -53,6 +53,7 @@ type Server struct {
 	grants     int
 	down       bool
 	rejects    []reject
+	refuse     []string
 	classified []imagevalidator.WireImage
 }
 
@@ -130,6 +131,15 @@ func (s *Server) Reject(match, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rejects = append(s.rejects, reject{match, reason})
+}
+
+// RefuseRequestsWith makes the fake answer 400 unsupported_image to any
+// request naming an image whose URL contains match, the other images of
+// the request unanswered, as a validator does for a URL it cannot fetch.
+func (s *Server) RefuseRequestsWith(match string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = append(s.refuse, match)
 }
 
 // TokenGrants is how many tokens the fake issued.
@@ -213,6 +223,12 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 		if im.ID == "" || im.URL == "" {
 			writeJSON(w, http.StatusBadRequest, imagevalidator.WireError{Code: "invalid_request", Message: "every image needs an id and a url"})
 			return
+		}
+		for _, m := range s.refuse {
+			if strings.Contains(im.URL, m) {
+				writeJSON(w, http.StatusBadRequest, imagevalidator.WireError{Code: "unsupported_image", Message: "image " + im.ID + " cannot be fetched"})
+				return
+			}
 		}
 		res := imagevalidator.WireResult{ID: im.ID, Classification: imagevalidator.ClassificationApproved}
 		for _, rj := range s.rejects {
