@@ -340,6 +340,37 @@ func assertNoErr(t *testing.T, err error) bool {
 	return true
 }
 
+// TestAQuarantinedLineIsToldToOMSAndHeldBack: PrintStation quarantines a
+// line; OMS is told QUARANTINED with the reason, the line is held, and
+// the journey says so.
+func TestAQuarantinedLineIsToldToOMSAndHeldBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRules)
+	ctx := context.Background()
+	require.NoError(t, e.deliver(t, "q1", order("ORD-Q", "CROF", line("1", "CPOD"), line("2", "CPOD"))))
+	e.setNow(time.Date(2026, 12, 4, 17, 0, 0, 0, time.UTC)) // past the cut-off
+	_, err := e.b.Build(ctx)
+	require.NoError(t, err)
+	batches := e.ps.Batches()
+	require.Len(t, batches, 1)
+	ev := printstation.BatchEvent{Type: printstation.EventItemQuarantined, Data: printstation.BatchEventData{BatchID: batches[0].Batch.BatchID,
+		Items: []printstation.EventItem{{OrderID: "ORD-Q", LineNumber: "2", Reason: "cracked case"}}}}
+	status, ans, err := printstationtest.Send(ctx, e.hookCB, printstationtest.EventID(ev), ev)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, "%s", ans)
+	require.Equal(t, map[string]string{"1": "sent", "2": "quarantined"}, itemStatuses(t, e.s, "ORD-Q"))
+	require.Contains(t, states(t, e.s, "ORD-Q"), StatePrintQuarantin)
+	require.Contains(t, lastDetail(t, e.s, "ORD-Q"), "cracked case")
+	msgs := e.sent.all()
+	require.Len(t, msgs, 1)
+	var u BatchingUpdate
+	require.NoError(t, json.Unmarshal(msgs[0].Envelope.RequestedPayload, &u))
+	require.Equal(t, StatusQuarantined, u.Status)
+	require.Equal(t, []BatchingUpdateItem{{OrderLineNumber: "2", Status: "QUARANTINED", BatchReference: batches[0].Batch.BatchID, Reason: "cracked case"}}, u.Items)
+	require.NoError(t, msgs[0].Envelope.Validate())
+	require.NotContains(t, states(t, e.s, "ORD-Q"), StatePrinted, "a quarantined line holds the order back")
+}
+
 func TestWebhook(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRules)
