@@ -81,6 +81,9 @@ func trace(ctx context.Context, args []string, getenv func(string) string, stdou
 		// printed as an order.)
 		return edi.Trace(ctx, s, stdout, orderID)
 	}
+	if t.Order == nil && len(t.Journey) == 0 && len(t.Parked) == 0 {
+		return edi.TraceJSON(ctx, s, stdout, orderID)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

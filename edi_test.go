@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -77,12 +77,28 @@ func TestB2BLoopThroughTheDevhost(t *testing.T) {
 	b, _ := e.NAVDrop.ReadFile("inbound/" + advice[0])
 	require.True(t, x12.Validate(x12.ParseBytes(b)).Valid())
 
-	var out strings.Builder
-	require.Equal(t, 0, edi.Trace(ctx, f.store, &out, "6736452611"))
+	// Through the command line, as an operator asks: by PO, in text and
+	// in JSON, and the flow's status.
+	getenv := func(k string) string { return f.settings[k] }
+	var out, errOut strings.Builder
+	require.Equal(t, 0, run(ctx, []string{"trace", "6736452611"}, getenv, nil, &out, &errOut), errOut.String())
 	for _, step := range []string{edi.StatePOReceived, edi.StateNAVOrderCreated, edi.StateWarehouseOrder, "TPL_ORDER_CREATED",
 		"ACCEPTED_BY_TPL", "SHIPPED_BY_TPL", edi.StateASNSent, edi.StateShipAdviceSent} {
 		require.Contains(t, out.String(), step)
 	}
 	t.Log(out.String())
-	_ = time.Second
+	out.Reset()
+	require.Equal(t, 0, run(ctx, []string{"trace", "-json", "6736452611"}, getenv, nil, &out, &errOut), errOut.String())
+	var tr edi.EDITrace
+	require.NoError(t, json.Unmarshal([]byte(out.String()), &tr), out.String())
+	require.Equal(t, []string{"6736452611"}, tr.POs)
+	var types []string
+	for _, d := range tr.Documents {
+		types = append(types, d.Direction+" "+d.DocType)
+	}
+	require.Subset(t, types, []string{"in 850", "in 940", "out 856", "out 945"})
+	out.Reset()
+	require.Equal(t, 0, run(ctx, []string{"edi", "status"}, getenv, nil, &out, &errOut), "%s\n%s", out.String(), errOut.String())
+	require.Contains(t, out.String(), "parked messages (0)")
+	require.Regexp(t, `SHSO\d+-CR\d+\.xml`, out.String())
 }

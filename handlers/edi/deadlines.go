@@ -48,7 +48,7 @@ func Deadlines(now time.Time, docs []*Document, warnBefore func(partner string) 
 		what := ""
 		switch {
 		case d.Status == StatusQueued && d.DueAt != nil:
-			due, what = d.DueAt, d.DocType+" send"
+			due, what = d.DueAt, "send"
 		case (d.Status == StatusSent || d.Status == StatusOverdue) && d.AckDueAt != nil && d.AckedAt == nil:
 			due, what = d.AckDueAt, "997"
 		default:

@@ -108,7 +108,7 @@ func TestDeadlineEngineAndReconciliation(t *testing.T) {
 		b.rec.failPost = false
 		require.NoError(t, d.Handle(context.Background(), nil))
 		require.Len(t, b.rec.alerts, 1)
-		require.Contains(t, b.rec.alerts[0].Title, "856 856 send for PO 6736452611 is late")
+		require.Contains(t, b.rec.alerts[0].Title, "856 send for PO 6736452611 is late")
 	})
 }
 

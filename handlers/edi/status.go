@@ -2,6 +2,7 @@ package edi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -139,36 +140,19 @@ func signed(d time.Duration) string {
 // journey across channels (SPS, NAV, Cirro, the 856 and 945), oldest
 // first. It returns 0, or 1 when nothing matches, 2 on a database error.
 func Trace(ctx context.Context, s *store.Store, w io.Writer, key string) int {
-	key = strings.TrimSpace(key)
-	pos, orders, err := resolve(ctx, s, key)
+	t, err := TraceOf(ctx, s, key)
 	if err != nil {
 		fmt.Fprintf(w, "trace: %v\n", err)
 		return 2
 	}
-	if len(pos) == 0 && len(orders) == 0 {
-		fmt.Fprintf(w, "%s: no PO, interchange or SSCC by that name\n", key)
+	if t == nil {
+		fmt.Fprintf(w, "%s: no PO, interchange or SSCC by that name\n", strings.TrimSpace(key))
 		return 1
 	}
-	poNumbers := make([]string, 0, len(pos))
-	for p := range pos {
-		poNumbers = append(poNumbers, p)
-	}
-	sort.Strings(poNumbers)
-	orderIDs := make([]string, 0, len(orders))
-	for o := range orders {
-		orderIDs = append(orderIDs, o)
-	}
-	sort.Strings(orderIDs)
-	fmt.Fprintf(w, "%s: PO %s, order %s\n", key, strings.Join(poNumbers, ", "), strings.Join(orderIDs, ", "))
-	docs, err := queryDocuments(ctx, s.Pool, `(po_number = ANY($1) AND po_number <> '') OR (order_id = ANY($2) AND order_id <> '')
-		OR ltrim(interchange, '0') = ltrim($3, '0') ORDER BY created_at, id`, poNumbers, orderIDs, key)
-	if err != nil {
-		fmt.Fprintf(w, "trace: %v\n", err)
-		return 2
-	}
+	fmt.Fprintf(w, "%s: PO %s, order %s\n", t.Key, strings.Join(t.POs, ", "), strings.Join(t.Orders, ", "))
 	fmt.Fprintln(w, "documents:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	for _, d := range docs {
+	for _, d := range t.Documents {
 		ctl := ""
 		if d.Interchange != "" {
 			ctl = "ISA " + d.Interchange
@@ -180,38 +164,90 @@ func Trace(ctx context.Context, s *store.Store, w io.Writer, key string) int {
 			d.Box, d.FileName, ctl, d.Status, clip(d.Reason, 80))
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "journey:")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, st := range t.Journey {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", st.At.UTC().Format("2006-01-02 15:04:05.000"), st.State, st.System, st.Function, st.Detail)
+	}
+	tw.Flush()
+	return 0
+}
+
+// TraceJSON is Trace as one JSON object (`handler trace -json`), with the
+// same exit statuses.
+func TraceJSON(ctx context.Context, s *store.Store, w io.Writer, key string) int {
+	t, err := TraceOf(ctx, s, key)
+	if err != nil {
+		fmt.Fprintf(w, "{\"error\": %q}\n", err.Error())
+		return 2
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if t == nil {
+		_ = enc.Encode(map[string]string{"key": strings.TrimSpace(key), "error": "no PO, interchange or SSCC by that name"})
+		return 1
+	}
+	_ = enc.Encode(t)
+	return 0
+}
+
+// EDITrace is what Trace prints: the POs and orders a key names, their
+// EDI documents and the journey across channels, oldest first.
+type EDITrace struct {
+	Key       string              `json:"key"`
+	POs       []string            `json:"po_numbers"`
+	Orders    []string            `json:"order_ids"`
+	Documents []*Document         `json:"documents"`
+	Journey   []store.JourneyStep `json:"journey"`
+}
+
+// TraceOf reads what a PO number, an ISA13 or an SSCC names; nil when
+// nothing does.
+func TraceOf(ctx context.Context, s *store.Store, key string) (*EDITrace, error) {
+	key = strings.TrimSpace(key)
+	pos, orders, err := resolve(ctx, s, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) == 0 && len(orders) == 0 {
+		return nil, nil
+	}
+	t := &EDITrace{Key: key}
+	for p := range pos {
+		t.POs = append(t.POs, p)
+	}
+	sort.Strings(t.POs)
+	for o := range orders {
+		t.Orders = append(t.Orders, o)
+	}
+	sort.Strings(t.Orders)
+	if t.Documents, err = queryDocuments(ctx, s.Pool, `(po_number = ANY($1) AND po_number <> '') OR (order_id = ANY($2) AND order_id <> '')
+		OR ltrim(interchange, '0') = ltrim($3, '0') ORDER BY created_at, id`, t.POs, t.Orders, key); err != nil {
+		return nil, err
+	}
 	var steps []store.JourneyStep
-	keys := append([]string(nil), orderIDs...)
+	keys := append([]string(nil), t.Orders...)
 	for p, partner := range pos {
 		keys = append(keys, poJourney(partner, p))
 	}
 	for _, k := range keys {
 		js, err := store.Journey(ctx, s.Pool, k)
 		if err != nil {
-			fmt.Fprintf(w, "trace: %v\n", err)
-			return 2
+			return nil, err
 		}
 		steps = append(steps, js...)
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At.Before(steps[j].At) })
 	// A step recorded for both the PO and the order shows once.
 	seen := map[string]bool{}
-	uniq := steps[:0]
 	for _, st := range steps {
 		k := st.State + "\x00" + st.MessageID + "\x00" + st.Detail
 		if !seen[k] {
 			seen[k] = true
-			uniq = append(uniq, st)
+			t.Journey = append(t.Journey, st)
 		}
 	}
-	steps = uniq
-	fmt.Fprintln(w, "journey:")
-	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	for _, st := range steps {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", st.At.UTC().Format("2006-01-02 15:04:05.000"), st.State, st.System, st.Function, st.Detail)
-	}
-	tw.Flush()
-	return 0
+	return t, nil
 }
 
 // resolve finds the POs (with their partner) and orders a key names.
