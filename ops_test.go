@@ -155,7 +155,12 @@ func TestAStoppedPollerIsAlertedOnceAndClearedOnce(t *testing.T) {
 	require.True(t, runTimer("poller-watchdog"))
 	runs, err := f.store.TimerRuns(ctx)
 	require.NoError(t, err)
-	require.Equal(t, "* * * * * *", runs[0].Schedule, "the schedule comes from function.json and the app setting")
+	schedules := map[string]string{}
+	for _, r := range runs {
+		schedules[r.Function] = r.Schedule
+	}
+	require.Equal(t, "* * * * * *", schedules["dead-letter-watch"], "the schedule comes from function.json and the app setting")
+	require.Equal(t, "0 7,37 * * * *", schedules["sps-inbound-poll"], "every registered timer is watched, run or not")
 
 	ok, err := f.store.AcquireLease(ctx, "dead-letter-watch", "a hung instance", time.Hour)
 	require.NoError(t, err)

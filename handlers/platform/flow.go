@@ -58,7 +58,7 @@ var Flow = kit.Flow{
 		})
 		r.Timer(FnPollerWatchdog, "timer", func(p *kit.Parts) (kit.TimerFunc, error) {
 			s := p.Store()
-			return (&Watchdog{Runs: s, Leases: s, Alerts: p.Alerts(), Missed: p.Int("POLLER_WATCHDOG_MISSED_RUNS"),
+			return (&Watchdog{Runs: s, Leases: s, Alerts: p.Alerts(), Missed: p.Int("POLLER_WATCHDOG_MISSED_RUNS"), Timers: p.Timers(),
 				Now: p.Now(), Environment: p.Environment()}).Run, nil
 		})
 	},

@@ -311,3 +311,27 @@ func TestShellQuote(t *testing.T) {
 		require.Equal(t, want, platform.ShellQuote(in), in)
 	}
 }
+
+// TestPollerWatchdogWatchesATimerThatNeverRan: a timer the host never
+// triggers after a deploy has no run to record; the watchdog counts it
+// from when it first saw it registered.
+func TestPollerWatchdogWatchesATimerThatNeverRan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	alerts, s, tm := opsParts(t)
+	t0 := time.Date(2026, 11, 25, 10, 0, 1, 0, time.UTC)
+	c := &clock{t: t0}
+	w := &platform.Watchdog{Runs: s, Leases: s, Alerts: alerts, Missed: 3, Now: c.now, Environment: "test",
+		Timers: func() map[string]string { return map[string]string{"nav-outbound-poll": "0 */5 * * * *"} }}
+	hs, logs := server(t, func(srv *azfunc.Server) { srv.Timer("poller-watchdog", "timer", w.Run) })
+	require.Equal(t, 200, invokeTimer(t, hs.URL, "poller-watchdog"))
+	runs, err := s.TimerRuns(ctx)
+	require.NoError(t, err)
+	require.Len(t, runs, 1, "registered at its first sighting, with no run")
+	require.Nil(t, runs[0].LastSuccessAt)
+	require.Empty(t, cardTitles(tm))
+	c.set(t0.Add(16 * time.Minute))
+	require.Equal(t, 200, invokeTimer(t, hs.URL, "poller-watchdog"))
+	require.Equal(t, []string{"[test] poller stopped: nav-outbound-poll"}, cardTitles(tm), "three runs missed since it was first seen")
+	require.Contains(t, logs.String(), `"msg":"poller stopped"`)
+}

@@ -16,6 +16,7 @@ import (
 
 // TimerRunStore is what the watchdog reads and marks of timer_runs.
 type TimerRunStore interface {
+	WatchTimers(ctx context.Context, schedules map[string]string, now time.Time) error
 	TimerRuns(ctx context.Context) ([]store.TimerRun, error)
 	MarkTimerStale(ctx context.Context, function string, since time.Time) (bool, error)
 	ClearTimerStale(ctx context.Context, function string) (bool, time.Time, error)
@@ -77,6 +78,10 @@ type Watchdog struct {
 	Missed      int
 	Now         func() time.Time
 	Environment string
+	// Timers lists every timer function with its schedule (kit's
+	// Parts.Timers); each is watched from its first sighting, so one the
+	// host never triggers is alerted too. Nil: only timers that have run.
+	Timers func() map[string]string
 }
 
 // Run implements the timer.
@@ -89,6 +94,11 @@ func (w *Watchdog) Run(ctx context.Context, _ *azfunc.Timer) error {
 	defer release()
 	n := max(w.Missed, 1)
 	now := w.Now()
+	if w.Timers != nil {
+		if err := w.Runs.WatchTimers(ctx, w.Timers(), now); err != nil {
+			return err
+		}
+	}
 	runs, err := w.Runs.TimerRuns(ctx)
 	if err != nil {
 		return err

@@ -97,6 +97,7 @@ type App struct {
 	mu     sync.Mutex
 	status []FunctionStatus
 	reads  map[string][]string
+	timers [][2]string // registered timer functions: name, binding
 }
 
 // New reads the settings and builds the shared parts, without network I/O.

@@ -80,6 +80,26 @@ func (r *Registry) Timer(name, binding string, build func(p *Parts) (TimerFunc, 
 		h = func(context.Context, *azfunc.Timer) error { return err }
 	}
 	r.srv.Timer(name, binding, r.app.recordingRuns(name, binding, h))
+	r.app.mu.Lock()
+	r.app.timers = append(r.app.timers, [2]string{name, binding})
+	r.app.mu.Unlock()
+}
+
+// Timers returns a function giving every timer function the app
+// registered with its NCRONTAB schedule (for the poller watchdog); it is
+// called when needed, since flows register after the one asking.
+func (p *Parts) Timers() func() map[string]string {
+	a := p.app
+	return func() map[string]string {
+		a.mu.Lock()
+		timers := append([][2]string(nil), a.timers...)
+		a.mu.Unlock()
+		out := make(map[string]string, len(timers))
+		for _, t := range timers {
+			out[t[0]] = a.timerSchedule(t[0], t[1])
+		}
+		return out
+	}
 }
 
 // Blob registers a blobTrigger function; binary must match the binding's dataType.

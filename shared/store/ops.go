@@ -47,6 +47,30 @@ type TimerOutcome struct {
 	Err error
 }
 
+// WatchTimers makes sure every timer function has its row, from now on
+// if it has none: a timer that never runs after a deploy (the host never
+// triggers it) is then counted from its first sighting, like one that
+// stopped. schedules maps each function to its NCRONTAB schedule.
+func (s *Store) WatchTimers(ctx context.Context, schedules map[string]string, now time.Time) error {
+	fns := make([]string, 0, len(schedules))
+	scheds := make([]string, 0, len(schedules))
+	for fn, sc := range schedules {
+		fns, scheds = append(fns, fn), append(scheds, Text(sc, 200))
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	_, err := s.Pool.Exec(ctx, `
+		INSERT INTO timer_runs (function, schedule, first_seen_at)
+		SELECT f, sc, $3 FROM unnest($1::text[], $2::text[]) AS t(f, sc)
+		ON CONFLICT (function) DO UPDATE SET schedule = excluded.schedule
+		 WHERE timer_runs.schedule = '' AND excluded.schedule <> ''`, fns, scheds, now.UTC())
+	if err != nil {
+		return fmt.Errorf("registering the timers to watch: %w", err)
+	}
+	return nil
+}
+
 // RecordTimerRun upserts the timer's row: a success moves last_success_at
 // forward (never back), a failure records when and why.
 func (s *Store) RecordTimerRun(ctx context.Context, o TimerOutcome) error {
