@@ -300,6 +300,14 @@ func assertOnceEach(t testing.TB, f *flow, tap *localpartners.Tap, samples []jac
 	require.Equal(t, len(pod), storetest.Count(t, f.store, `SELECT * FROM order_journey WHERE state = $1`, china.StateSentToBatchStation))
 	require.Equal(t, len(samples), storetest.Count(t, f.store, `SELECT * FROM processed_messages WHERE consumer = $1 AND status = 'done'`, china.FnToOMS))
 	require.Empty(t, f.host.DeadLetters())
+	// order-update as the print flow's subscription saw it: each order
+	// with print lines under one MessageId (a second publish of it would
+	// have a second id, or be dropped by duplicate detection).
+	updates := map[string]bool{}
+	for _, inv := range f.invocations(print.FnIntake) {
+		updates[inv.MessageID] = true
+	}
+	require.Len(t, updates, len(pod), "each order with print lines on order-update once: %v", updates)
 	if tap == nil {
 		return
 	}
