@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,9 @@ func (h *Intake) Handle(ctx context.Context, m *azfunc.Message) error {
 		return err
 	}
 	azfunc.SetCorrelationID(ctx, o.OrderID)
+	if h.Rules.Withdraws(o.Status) {
+		return h.withdraw(ctx, m, o)
+	}
 	var d Decision
 	if by, ok := h.Rules.BatchedElsewhere[m.Property(PropSource)]; ok {
 		d.Reason = fmt.Sprintf("not for PrintStation batching: %s batches %s orders from its own copy of order-update",
@@ -90,6 +94,50 @@ func decodeOrderUpdate(m *azfunc.Message) (bus.Envelope, OrderUpdate, error) {
 		o.OrderID = env.RefeID
 	}
 	return env, o, nil
+}
+
+// withdraw takes a cancelled order's lines out of the queue, once per
+// message: the lines PrintStation does not have yet are withdrawn (a
+// builder holding one in a batch it is forming keeps it: the row lock
+// decides), and the journey names those it has, which only PrintStation
+// can pull.
+func (h *Intake) withdraw(ctx context.Context, m *azfunc.Message, o OrderUpdate) error {
+	var withdrawn, kept []string
+	err := h.Store.Once(ctx, FnIntake, m.MessageID, azfunc.Info(ctx).ID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			UPDATE print_items SET status = 'withdrawn', reason = $2, lease_until = NULL, lease_holder = '', updated_at = now()
+			 WHERE order_id = $1 AND status IN ('queued', 'validating', 'validated', 'rejected', 'refused')
+			RETURNING line_number`, o.OrderID, "order-update status "+azfunc.Clip(o.Status, 32))
+		if err != nil {
+			return fmt.Errorf("withdrawing the print lines of %s: %w", o.OrderID, err)
+		}
+		if withdrawn, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("withdrawing the print lines of %s: %w", o.OrderID, err)
+		}
+		rows, err = tx.Query(ctx, `
+			SELECT line_number || ' (' || status || COALESCE(', batch ' || batch_id, '') || ')' FROM print_items
+			 WHERE order_id = $1 AND status IN ('assigned', 'sent', 'reprint', 'quarantined') ORDER BY line_number`, o.OrderID)
+		if err != nil {
+			return fmt.Errorf("reading the print lines of %s: %w", o.OrderID, err)
+		}
+		if kept, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("reading the print lines of %s: %w", o.OrderID, err)
+		}
+		detail := fmt.Sprintf("order-update status %s: %d print lines withdrawn", azfunc.Clip(o.Status, 32), len(withdrawn))
+		if len(withdrawn) > 0 {
+			detail += " (" + strings.Join(withdrawn, ", ") + ")"
+		}
+		if len(kept) > 0 {
+			detail += "; with PrintStation already, ask it to pull them: " + strings.Join(kept, ", ")
+		}
+		return store.RecordJourney(ctx, tx, store.JourneyStep{OrderID: o.OrderID, State: StatePrintWithdrawn, System: SystemIntegration,
+			Function: FnIntake, MessageID: m.MessageID, Detail: detail})
+	})
+	if err != nil {
+		return err
+	}
+	azfunc.Note(ctx, "event", "print lines withdrawn", "status", o.Status, "withdrawn", len(withdrawn), "with_printstation", len(kept))
+	return nil
 }
 
 // keptMessage is the message as it is kept for a re-drive (a parked line's

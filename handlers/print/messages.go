@@ -40,6 +40,7 @@ const PropSource = "source"
 const (
 	StateNotForPrint    = "NOT_FOR_PRINT"
 	StatePrintQueued    = "PRINT_QUEUED"
+	StatePrintWithdrawn = "PRINT_WITHDRAWN"
 	StatePrintWaiting   = "PRINT_WAITING"
 	StateImageRejected  = "IMAGE_REJECTED"
 	StatePrintBatched   = "PRINT_BATCHED"

@@ -150,6 +150,41 @@ func TestBuildBatchesBySiteAndCategoryAndSendsThem(t *testing.T) {
 	})
 }
 
+// TestACancelledOrderIsWithdrawnFromTheQueue: OMS cancels an order while
+// its lines wait; they never reach PrintStation, a redelivery changes
+// nothing, and lines PrintStation has already are named.
+func TestACancelledOrderIsWithdrawnFromTheQueue(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRules)
+	ctx := context.Background()
+	require.NoError(t, e.deliver(t, "c1", order("ORD-C", "CROF", line("10000", "CPOD"), line("20000", "STD"))))
+	cancelled := order("ORD-C", "CROF", line("10000", "CPOD"), line("20000", "STD"))
+	cancelled.Status = "CANCELLED"
+	require.NoError(t, e.deliver(t, "c2", cancelled))
+	require.Equal(t, map[string]string{"10000": "withdrawn", "20000": "withdrawn"}, itemStatuses(t, e.s, "ORD-C"))
+	require.Equal(t, []string{StatePrintQueued, StatePrintWithdrawn}, states(t, e.s, "ORD-C"))
+	require.Contains(t, lastDetail(t, e.s, "ORD-C"), "2 print lines withdrawn (10000, 20000)")
+	err := e.deliver(t, "c2", cancelled)
+	require.Equal(t, fault.ClassDuplicate, fault.ClassOf(err), "a redelivery has no second effect")
+	e.setNow(time.Date(2026, 12, 4, 17, 0, 0, 0, time.UTC)) // past the cut-off
+	_, err = e.b.Build(ctx)
+	require.NoError(t, err)
+	require.Empty(t, e.ps.Batches(), "nothing withdrawn is printed")
+	require.Empty(t, e.iv.Classified(), "nor checked")
+
+	t.Run("LinesPrintStationHasAreNamed", func(t *testing.T) {
+		require.NoError(t, e.deliver(t, "c3", order("ORD-D", "CROF", line("1", "CPOD"))))
+		_, err := e.b.Build(ctx)
+		require.NoError(t, err)
+		require.Len(t, e.ps.Batches(), 1)
+		gone := order("ORD-D", "CROF", line("1", "CPOD"))
+		gone.Status = "CANCELLED"
+		require.NoError(t, e.deliver(t, "c4", gone))
+		require.Equal(t, map[string]string{"1": "sent"}, itemStatuses(t, e.s, "ORD-D"))
+		require.Contains(t, lastDetail(t, e.s, "ORD-D"), "with PrintStation already, ask it to pull them: 1 (sent, batch "+e.ps.Batches()[0].Batch.BatchID+")")
+	})
+}
+
 func TestValidatorOutageDelaysTheBatchAndDropsNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRules)

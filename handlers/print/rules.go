@@ -40,6 +40,21 @@ type Rules struct {
 	// (China) orders are BatchStation's: it reads its own subscription, and
 	// their payload carries no image reference PrintStation could use.
 	BatchedElsewhere map[string]string `json:"batchedElsewhere,omitempty"`
+	// WithdrawStatuses are the order-update statuses that take an order's
+	// lines out of the queue (OMS cancelled it): lines not yet with
+	// PrintStation are withdrawn; those it has are named in the journey.
+	// Which words OMS sends for a cancellation is an assumption kept here.
+	WithdrawStatuses []string `json:"withdrawStatuses,omitempty"`
+}
+
+// Withdraws reports whether an order-update status withdraws the order's lines.
+func (r *Rules) Withdraws(status string) bool {
+	for _, s := range r.WithdrawStatuses {
+		if strings.EqualFold(strings.TrimSpace(status), s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Warehouse is one warehouse's print configuration.

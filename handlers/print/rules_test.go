@@ -69,6 +69,7 @@ func TestParseRulesRefusesWhatCannotWork(t *testing.T) {
 const testRules = `{
   "printableImageTypes": ["CPOD", "CYO", "STD"],
   "batchedElsewhere": {"jackyun": "BatchStation"},
+  "withdrawStatuses": ["CANCELLED"],
   "warehouses": {
     "CROF": {"printStationBatching": true, "printSite": "CROF"},
     "KH": {"printStationBatching": true, "printSite": "KH"},

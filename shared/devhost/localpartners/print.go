@@ -14,6 +14,7 @@ import (
 const LocalPrintRules = `{
   "printableImageTypes": ["CPOD", "CYO", "STD"],
   "batchedElsewhere": {"jackyun": "BatchStation"},
+  "withdrawStatuses": ["CANCELLED", "CANCELED"],
   "warehouses": {
     "CROF": {"printStationBatching": true, "printSite": "CROF"},
     "KH": {"printStationBatching": true, "printSite": "KH"},
