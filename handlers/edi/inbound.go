@@ -152,6 +152,11 @@ func (in *inbound) decideX12(ctx context.Context, name string, data []byte) (*de
 	case err == nil:
 		d.doc.Status = StatusDuplicate
 		d.park = fmt.Sprintf("duplicate interchange: %s already sent interchange control number %s (document %d); not processed", d.doc.ISASender, d.doc.Interchange, prior)
+		// It is still acknowledged, as every group received is: a partner
+		// that resends a file often never had our first 997.
+		d.apply = func(ctx context.Context, tx pgx.Tx, docID int64) ([]queued, error) {
+			return nil, in.queueAcks(ctx, tx, docID, rep, d.doc.Partner)
+		}
 		return d, nil
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, err

@@ -224,6 +224,8 @@ func TestSPSInboundPoll(t *testing.T) {
 		require.Contains(t, b.rec.parked[0].Reason, "duplicate interchange: TARGET already sent interchange control number 000005001")
 		require.Len(t, b.rec.messages, 2, "nothing from the duplicate")
 		require.Equal(t, 1, b.count(`SELECT count(*) FROM edi_documents WHERE status = 'duplicate' AND reason LIKE 'duplicate interchange%'`))
+		require.Equal(t, 2, b.count(`SELECT count(*) FROM edi_documents WHERE direction = 'out' AND doc_type = '997'`),
+			"the duplicate is acknowledged too: the partner may never have had the first 997")
 	})
 	t.Run("HostKeyMismatchIsRefusedAndAlerted", func(t *testing.T) {
 		t.Parallel()
