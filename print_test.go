@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func traceOf(t *testing.T, f *flow, orderID string) string {
 func TestPrintOrderThroughTheDevhost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := startFlow(t, flowOptions{settings: func(v map[string]string) { v["PRINT_RULES"] = printNowRules }})
+	f, tap := chinaFlow(t, flowOptions{settings: func(v map[string]string) { v["PRINT_RULES"] = printNowRules }}) // with a tap on the bus
 	smp := b2c(1, 14)[0]
 	id := smp.Request.OrderID
 	publishOrderUpdate(t, f, print.OrderUpdate{OrderID: id, SiteID: "CROF", Warehouse: "CROF", Date: "2026-12-04", Status: "NEW",
@@ -84,6 +85,14 @@ func TestPrintOrderThroughTheDevhost(t *testing.T) {
 	f.idle(t)
 	require.Contains(t, traceOf(t, f, id), "OMS is told: batching-update COMPLETE, batch_reference "+batches[0].Batch.BatchID)
 	require.Zero(t, storetest.Count(t, f.store, `SELECT * FROM outbox`), "batching-update was published")
+	// What OMS reads from its subscription: one message, the batch reference in it.
+	told := tap.Received(f.settings["TOPIC_BATCHING_UPDATE"])
+	require.Len(t, told, 1, "%v", told)
+	require.Len(t, told[id].MessageIDs, 1)
+	var u print.BatchingUpdate
+	require.NoError(t, json.Unmarshal(told[id].Payload, &u))
+	require.Equal(t, print.StatusComplete, u.Status)
+	require.Equal(t, batches[0].Batch.BatchID, u.BatchReference)
 
 	// OMS (which reads batching-update itself) sets batch_reference and asks for fulfilment.
 	require.Equal(t, http.StatusAccepted, f.request(t, "cirro", smp))
