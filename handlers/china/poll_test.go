@@ -45,7 +45,7 @@ func setupPoll(t *testing.T, cfg jackyuntest.Config) *pollBundle {
 
 func (b *pollBundle) run(t *testing.T) int {
 	t.Helper()
-	return b.h.fire(t, FnPoll)
+	return b.h.Fire(t, FnPoll)
 }
 
 func (b *pollBundle) watermark(t *testing.T) time.Time {
@@ -63,7 +63,7 @@ func (b *pollBundle) watermark(t *testing.T) time.Time {
 // published are the trade numbers published to jackyun-orders, sorted.
 func (b *pollBundle) published() []string {
 	var out []string
-	for _, m := range b.outbox.all() {
+	for _, m := range b.outbox.All() {
 		if m.Topic == TopicJackyunOrders {
 			out = append(out, m.Envelope.RefeID)
 		}
@@ -101,7 +101,7 @@ func TestPoll(t *testing.T) {
 		for _, s := range samples {
 			byNo[s.TradeNo] = s.Raw
 		}
-		for _, m := range b.outbox.all() {
+		for _, m := range b.outbox.All() {
 			require.Equal(t, EventJackyunOrder, m.Envelope.EventType)
 			require.Equal(t, string(byNo[m.Envelope.RefeID]), string(m.Envelope.RequestedPayload), "published raw, byte for byte")
 			require.Equal(t, m.Envelope.RefeID+"/jackyun-orders/1", m.Key)
@@ -148,7 +148,7 @@ func TestPoll(t *testing.T) {
 		b.fake.AddSamples(samples)
 		require.Equal(t, http.StatusOK, b.run(t))
 		require.Equal(t, tradeNos(samples), b.published())
-		for k, n := range b.outbox.keys() {
+		for k, n := range b.outbox.Keys() {
 			require.Equal(t, 1, n, k)
 		}
 	})
@@ -161,7 +161,7 @@ func TestPoll(t *testing.T) {
 		require.Equal(t, http.StatusInternalServerError, b.run(t), "the timer run fails; it is never an empty page")
 		require.True(t, b.watermark(t).IsZero())
 		require.Empty(t, b.published())
-		require.Contains(t, b.h.logs.String(), "service unavailable")
+		require.Contains(t, b.h.Logs.String(), "service unavailable")
 		require.Equal(t, http.StatusOK, b.run(t))
 		require.Equal(t, tradeNos(samples), b.published())
 	})
@@ -183,7 +183,7 @@ func TestPoll(t *testing.T) {
 		b.fake.OnPage(nil)
 		require.Equal(t, http.StatusOK, b.run(t))
 		require.Equal(t, tradeNos(samples), b.published(), "nothing lost, nothing twice")
-		for k, n := range b.outbox.keys() {
+		for k, n := range b.outbox.Keys() {
 			require.Equal(t, 1, n, k)
 		}
 		require.Equal(t, chinaNoon.Add(-time.Minute), b.watermark(t))
@@ -212,7 +212,7 @@ func TestPoll(t *testing.T) {
 		require.True(t, got)
 		require.Equal(t, http.StatusOK, b.run(t))
 		require.Empty(t, b.fake.Calls(), "the other instance is polling")
-		require.Contains(t, b.h.logs.String(), "another instance is polling")
+		require.Contains(t, b.h.Logs.String(), "another instance is polling")
 		require.NoError(t, b.store.ReleaseLease(context.Background(), PollName, "another-instance"))
 		require.Equal(t, http.StatusOK, b.run(t))
 		require.Len(t, b.published(), 5)
@@ -235,7 +235,7 @@ func TestPoll(t *testing.T) {
 		b.fake.OnPage(nil)
 		require.Equal(t, http.StatusOK, b.run(t))
 		require.Equal(t, tradeNos(samples), b.published())
-		for k, n := range b.outbox.keys() {
+		for k, n := range b.outbox.Keys() {
 			require.Equal(t, 1, n, k)
 		}
 		require.Equal(t, 1000, count(t, b.store, `SELECT count(*) FROM outbox WHERE topic = $1`, TopicJackyunOrders), "one outbox row per order")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/azfunc/azfunctest"
 	"github.com/popsockets/integration/shared/bus"
 	"github.com/popsockets/integration/shared/imagevalidator"
 	"github.com/popsockets/integration/shared/imagevalidator/imagevalidatortest"
@@ -34,34 +35,16 @@ type env struct {
 	b      *Builder
 	hook   *Webhook
 	hookCB printstationtest.BatchCallback
-	sent   *notified
+	sent   *azfunctest.Outbox // what the webhook handed to the publisher
 
 	mu  sync.Mutex
 	now time.Time
 }
 
-// notified records what the webhook handed to the publisher.
-type notified struct {
-	mu   sync.Mutex
-	msgs []bus.Message
-}
-
-func (n *notified) Notify(_ int64, m bus.Message) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.msgs = append(n.msgs, m)
-}
-
-func (n *notified) all() []bus.Message {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]bus.Message(nil), n.msgs...)
-}
-
 func newEnv(t testing.TB, rulesJSON string) *env {
 	t.Helper()
 	e := &env{s: storetest.Store(t), ps: printstationtest.NewServer(printstationtest.Config{}),
-		iv: imagevalidatortest.NewServer(imagevalidatortest.Config{}), rules: mustRules(t, rulesJSON), sent: &notified{},
+		iv: imagevalidatortest.NewServer(imagevalidatortest.Config{}), rules: mustRules(t, rulesJSON), sent: &azfunctest.Outbox{},
 		now: time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)}
 	t.Cleanup(e.ps.Close)
 	t.Cleanup(e.iv.Close)

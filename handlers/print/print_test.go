@@ -396,7 +396,7 @@ func TestAQuarantinedLineIsToldToOMSAndHeldBack(t *testing.T) {
 	require.Equal(t, map[string]string{"1": "sent", "2": "quarantined"}, itemStatuses(t, e.s, "ORD-Q"))
 	require.Contains(t, states(t, e.s, "ORD-Q"), StatePrintQuarantin)
 	require.Contains(t, lastDetail(t, e.s, "ORD-Q"), "cracked case")
-	msgs := e.sent.all()
+	msgs := e.sent.All()
 	require.Len(t, msgs, 1)
 	var u BatchingUpdate
 	require.NoError(t, json.Unmarshal(msgs[0].Envelope.RequestedPayload, &u))
@@ -461,7 +461,7 @@ func TestWebhook(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, status, "%s", ans)
 		require.Equal(t, map[string]string{"1": "printed", "2": "reprint", "3": "sent"}, itemStatuses(t, e.s, "ORD-W"))
-		msgs := e.sent.all()
+		msgs := e.sent.All()
 		var kinds []string
 		for _, m := range msgs {
 			var u BatchingUpdate
@@ -474,7 +474,7 @@ func TestWebhook(t *testing.T) {
 	})
 	t.Run("CompleteIsToldOnceWithTheBatchReference", func(t *testing.T) {
 		var v BatchingUpdate
-		for _, m := range e.sent.all() {
+		for _, m := range e.sent.All() {
 			if m.Envelope.RefeID == "ORD-V" {
 				require.NoError(t, json.Unmarshal(m.Envelope.RequestedPayload, &v))
 				require.Equal(t, TopicBatchingUpdate, m.Topic)
@@ -489,12 +489,12 @@ func TestWebhook(t *testing.T) {
 		require.Equal(t, 1, storetest.Count(t, e.s, `SELECT * FROM outbox WHERE topic = 'batching-update' AND envelope->>'refe_id' = 'ORD-V'`))
 	})
 	t.Run("ARepeatHasNoSecondEffect", func(t *testing.T) {
-		n, before := len(e.sent.all()), stored()
+		n, before := len(e.sent.All()), stored()
 		status, ans, err := e.ps.CompleteBatch(ctx, photo.Batch.BatchID, printstation.EventItem{OrderID: "ORD-W", LineNumber: "2", Status: "reprint", Reason: "ink smear"})
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, status)
 		require.Contains(t, string(ans), `"duplicate":true`)
-		require.Equal(t, n, len(e.sent.all()))
+		require.Equal(t, n, len(e.sent.All()))
 		require.Equal(t, before, stored())
 	})
 	t.Run("TheSameIDWithAnotherBodyIsAConflict", func(t *testing.T) {

@@ -73,7 +73,7 @@ func (b *pollBundle) revise(t *testing.T, number, rev string) {
 func (b *pollBundle) published(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, m := range b.outbox.all() {
+	for _, m := range b.outbox.All() {
 		var r Revision
 		require.NoError(t, json.Unmarshal(m.Envelope.RequestedPayload, &r))
 		require.Equal(t, r.ItemNumber+"/products/"+r.Revision, m.Key)
@@ -94,10 +94,10 @@ func TestPollEvents(t *testing.T) {
 		require.NoError(t, err)
 		b.revise(t, "900-0001", "B")
 		h := b.instance(t, "a", b.fake.Integration())
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 		require.Equal(t, []string{"900-0001@B", "900-1000@A"}, b.published(t))
 		require.Zero(t, b.fake.UnreconciledEvents(), "reconciled once published")
-		for _, m := range b.outbox.all() {
+		for _, m := range b.outbox.All() {
 			var r Revision
 			require.NoError(t, json.Unmarshal(m.Envelope.RequestedPayload, &r))
 			if r.ItemNumber == "900-1000" {
@@ -105,8 +105,8 @@ func TestPollEvents(t *testing.T) {
 				require.Equal(t, []BOMLine{{LineNumber: 1, ItemNumber: "900-0001", Revision: "A", Quantity: "2"}}, r.BOM)
 			}
 		}
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
-		require.Len(t, b.outbox.all(), 2, "nothing new: nothing published")
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
+		require.Len(t, b.outbox.All(), 2, "nothing new: nothing published")
 	})
 	t.Run("ARevisionArenaAnswers404ForIsParkedAndTheRestGoesOn", func(t *testing.T) {
 		t.Parallel()
@@ -121,7 +121,7 @@ func TestPollEvents(t *testing.T) {
 		b.fake.OnRequest(func(r *http.Request) (int, bool) { return http.StatusNotFound, strings.Contains(r.URL.Path, gone) })
 		h := b.instance(t, "a", b.fake.Integration())
 		for range 2 { // and the next run is not held back either
-			require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+			require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 		}
 		require.Equal(t, []string{"907-0002@B"}, b.published(t), "the revision Arena cannot find holds back nothing")
 		var reason string
@@ -140,13 +140,13 @@ func TestPollEvents(t *testing.T) {
 		require.NoError(t, err)
 		b.revise(t, "905-0002", "B")
 		h := b.instance(t, "a", b.fake.Integration())
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 		require.Equal(t, []string{"905-0002@B"}, b.published(t))
 		var reason string
 		require.NoError(t, b.store.Pool.QueryRow(context.Background(), `SELECT reason FROM parked_messages WHERE correlation_id = '905-0001'`).Scan(&reason))
 		require.Contains(t, reason, "has no name")
 		require.Zero(t, b.fake.UnreconciledEvents())
-		require.Contains(t, h.logs.String(), `"parked":1`)
+		require.Contains(t, h.Logs.String(), `"parked":1`)
 	})
 	t.Run("AnEventPublishedButNotReconciledIsNotPublishedAgain", func(t *testing.T) {
 		t.Parallel()
@@ -157,11 +157,11 @@ func TestPollEvents(t *testing.T) {
 		b.fake.OnRequest(func(r *http.Request) (int, bool) {
 			return http.StatusInternalServerError, r.Method == http.MethodPut // the reconcile fails
 		})
-		require.Equal(t, http.StatusInternalServerError, h.fire(t, FnPoll))
+		require.Equal(t, http.StatusInternalServerError, h.Fire(t, FnPoll))
 		require.Equal(t, []string{"910-0001@B"}, b.published(t))
 		b.fake.OnRequest(nil)
 		calls := len(b.fake.Calls())
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 		require.Equal(t, []string{"910-0001@B"}, b.published(t), "once")
 		require.Zero(t, b.fake.UnreconciledEvents())
 		for _, c := range b.fake.Calls()[calls:] {
@@ -178,18 +178,18 @@ func TestPollEvents(t *testing.T) {
 		h := b.instance(t, "a", b.fake.Integration())
 		// Login, events, then items and revisions: the quota ends mid-run.
 		b.fake.SetRemaining(9)
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll), "a clean stop is not a failure")
-		require.Contains(t, h.logs.String(), "arena quota exhausted")
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll), "a clean stop is not a failure")
+		require.Contains(t, h.Logs.String(), "arena quota exhausted")
 		done := len(b.published(t))
 		require.Greater(t, done, 0)
 		require.Less(t, done, 6)
 		require.GreaterOrEqual(t, b.fake.UnreconciledEvents(), 6-done, "nothing was reconciled before it was published")
 		calls := len(b.fake.Calls())
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll), "still exhausted: the run stops without calling")
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll), "still exhausted: the run stops without calling")
 		require.Len(t, b.fake.Calls(), calls)
 
 		b.clock.Add(24 * time.Hour) // a new day: the quota resets
-		require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+		require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 		require.Len(t, b.published(t), 6, "resumed where it stopped, each revision once")
 		require.Zero(t, b.fake.UnreconciledEvents())
 	})
@@ -205,7 +205,7 @@ func TestPollEvents(t *testing.T) {
 		statuses := make([]int, 2)
 		for i, h := range []*harness{a, c} {
 			wg.Add(1)
-			go func() { defer wg.Done(); <-start; statuses[i] = h.fire(t, FnPoll) }()
+			go func() { defer wg.Done(); <-start; statuses[i] = h.Fire(t, FnPoll) }()
 		}
 		wg.Add(1)
 		var lookupErr error
@@ -216,7 +216,7 @@ func TestPollEvents(t *testing.T) {
 		}()
 		close(start)
 		wg.Wait()
-		require.Equal(t, []int{http.StatusOK, http.StatusOK}, statuses, "%s\n%s", a.logs.String(), c.logs.String())
+		require.Equal(t, []int{http.StatusOK, http.StatusOK}, statuses, "%s\n%s", a.Logs.String(), c.Logs.String())
 		require.NoError(t, lookupErr)
 		require.Equal(t, 1, b.fake.Logins(), "three callers, one session")
 		require.Equal(t, []string{"930-0001@B"}, b.published(t), "one instance polled, or both in turn: published once")
@@ -230,7 +230,7 @@ func TestPollEffectiveSince(t *testing.T) {
 	b.clock.Add(time.Minute)
 	b.add(t, "940-0002", "A", map[string]any{"Image Type": "STD"})
 	h := b.instance(t, "a", "")
-	require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+	require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 	require.Equal(t, []string{"940-0001@A", "940-0002@A"}, b.published(t))
 	v, ok, err := store.GetWatermark(context.Background(), b.store.Pool, PollName)
 	require.NoError(t, err)
@@ -238,8 +238,8 @@ func TestPollEffectiveSince(t *testing.T) {
 	require.Equal(t, b.clock.Now().Format(time.RFC3339Nano), v)
 	b.clock.Add(5 * time.Minute)
 	b.revise(t, "940-0001", "B")
-	require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+	require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 	require.Equal(t, []string{"940-0001@A", "940-0001@B", "940-0002@A"}, b.published(t))
-	require.Equal(t, http.StatusOK, h.fire(t, FnPoll))
+	require.Equal(t, http.StatusOK, h.Fire(t, FnPoll))
 	require.Len(t, b.published(t), 3)
 }

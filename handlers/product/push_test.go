@@ -68,7 +68,7 @@ func rev(t *testing.T, number, revision string, effective time.Time, imageType s
 func (tg *targets) deliverAll(t *testing.T, m bus.Message, id string, count int) {
 	t.Helper()
 	for _, fn := range allPushes {
-		require.Equal(t, http.StatusOK, tg.h.deliver(t, fn, m, id, count), fn)
+		require.Equal(t, http.StatusOK, tg.h.Deliver(t, fn, m, id, count), fn)
 	}
 }
 
@@ -121,7 +121,7 @@ func TestPush(t *testing.T) {
 		require.Equal(t, []string{"B", "C"}, o)
 		require.Equal(t, []string{"B", "C"}, p)
 		require.Equal(t, []string{"B", "C"}, j, "Jackyun keeps no revisions: the flow's own record skips A")
-		require.Contains(t, tg.h.logs.String(), "older product revision skipped")
+		require.Contains(t, tg.h.Logs.String(), "older product revision skipped")
 	})
 	t.Run("ConcurrentRevisionsOfOneItemEndAtTheNewest", func(t *testing.T) {
 		t.Parallel()
@@ -136,7 +136,7 @@ func TestPush(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					require.Equal(t, http.StatusOK, tg.h.deliver(t, fn, msgs[i], msgs[i].Key, 1))
+					require.Equal(t, http.StatusOK, tg.h.Deliver(t, fn, msgs[i], msgs[i].Key, 1))
 				}()
 			}
 		}
@@ -159,7 +159,7 @@ func TestPush(t *testing.T) {
 		require.Empty(t, p)
 		require.Equal(t, []string{"A"}, j)
 		require.Empty(t, tg.ps.Calls())
-		require.Contains(t, tg.h.logs.String(), "not printed (Image Type FG)")
+		require.Contains(t, tg.h.Logs.String(), "not printed (Image Type FG)")
 	})
 	t.Run("AnUnknownSKUDownstreamIsParkedWithTheReasonAndTheOthersGoOn", func(t *testing.T) {
 		t.Parallel()
@@ -199,8 +199,8 @@ func TestPush(t *testing.T) {
 		tg.deliverAll(t, m, m.Key, 1)                     // retried inside the invocation
 		tg.oms.FailNext(http.StatusServiceUnavailable, 1) // with Retry-After: 1, longer than this test's retry budget
 		n := rev(t, "PS-GRIP-MRBL", "B", morning.Add(time.Hour), "CPOD")
-		require.Equal(t, http.StatusInternalServerError, tg.h.deliver(t, FnToOMS, n, n.Key, 1), "OMS is down: the message waits")
-		require.Equal(t, http.StatusOK, tg.h.deliver(t, FnToOMS, n, n.Key, 2))
+		require.Equal(t, http.StatusInternalServerError, tg.h.Deliver(t, FnToOMS, n, n.Key, 1), "OMS is down: the message waits")
+		require.Equal(t, http.StatusOK, tg.h.Deliver(t, FnToOMS, n, n.Key, 2))
 		o, p, j := tg.revisions(t, "PS-GRIP-MRBL")
 		require.Equal(t, []string{"A", "B"}, o)
 		require.Equal(t, []string{"A"}, p)
@@ -212,10 +212,10 @@ func TestPush(t *testing.T) {
 		tg := setupPush(t)
 		m := rev(t, "PS-1", "A", morning, "STD")
 		m.Envelope.RefeID = "PS-2"
-		require.Equal(t, http.StatusOK, tg.h.deliver(t, FnToOMS, m, "m1", 1))
-		require.Equal(t, http.StatusOK, tg.h.deliverRaw(t, FnToOMS, []byte(`{"trace_id":"x"}`), "m2", 1, nil))
+		require.Equal(t, http.StatusOK, tg.h.Deliver(t, FnToOMS, m, "m1", 1))
+		require.Equal(t, http.StatusOK, tg.h.DeliverRaw(t, FnToOMS, []byte(`{"trace_id":"x"}`), "m2", 1, nil))
 		m = rev(t, "PS-1", "", morning, "STD")
-		require.Equal(t, http.StatusOK, tg.h.deliver(t, FnToOMS, m, "m3", 1))
+		require.Equal(t, http.StatusOK, tg.h.Deliver(t, FnToOMS, m, "m3", 1))
 		require.Equal(t, 3, count(t, tg.h.store, `SELECT count(*) FROM parked_messages`))
 		require.Empty(t, tg.oms.Calls())
 	})
