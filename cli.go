@@ -58,7 +58,7 @@ func trace(ctx context.Context, args []string, getenv func(string) string, stdou
 	fl.SetOutput(stderr)
 	asJSON := fl.Bool("json", false, "print JSON instead of a timeline")
 	if err := fl.Parse(args); err != nil || fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: handler trace [-json] <order-id | PO number | ISA13 | SSCC>")
+		fmt.Fprintln(stderr, "usage: handler trace [-json] <order-id | PO number | [SENDER:]ISA13 | SSCC>")
 		return 2
 	}
 	orderID := fl.Arg(0)

@@ -205,7 +205,24 @@ type EDITrace struct {
 // nothing does.
 func TraceOf(ctx context.Context, s *store.Store, key string) (*EDITrace, error) {
 	key = strings.TrimSpace(key)
-	pos, orders, err := resolve(ctx, s, key)
+	// An interchange control number is a partner's own counter: the same
+	// number comes from several senders (ours included), so SENDER:ISA13
+	// names one, and a bare number that several sent is refused.
+	sender := ""
+	if i := strings.LastIndex(key, ":"); i > 0 {
+		sender, key = strings.TrimSpace(key[:i]), strings.TrimSpace(key[i+1:])
+	} else {
+		var senders []string
+		if err := s.Pool.QueryRow(ctx, `
+			SELECT COALESCE(array_agg(DISTINCT isa_sender ORDER BY isa_sender), '{}') FROM edi_documents
+			 WHERE ltrim(interchange, '0') = ltrim($1, '0') AND interchange <> ''`, key).Scan(&senders); err != nil {
+			return nil, fmt.Errorf("resolving %s: %w", key, err)
+		}
+		if len(senders) > 1 {
+			return nil, fmt.Errorf("interchange %s was sent by %s: name one, as SENDER:%s", key, strings.Join(senders, ", "), key)
+		}
+	}
+	pos, orders, err := resolve(ctx, s, key, sender)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +239,7 @@ func TraceOf(ctx context.Context, s *store.Store, key string) (*EDITrace, error)
 	}
 	sort.Strings(t.Orders)
 	if t.Documents, err = queryDocuments(ctx, s.Pool, `(po_number = ANY($1) AND po_number <> '') OR (order_id = ANY($2) AND order_id <> '')
-		OR ltrim(interchange, '0') = ltrim($3, '0') ORDER BY created_at, id`, t.POs, t.Orders, key); err != nil {
+		OR (ltrim(interchange, '0') = ltrim($3, '0') AND ($4 = '' OR isa_sender = $4)) ORDER BY created_at, id`, t.POs, t.Orders, key, sender); err != nil {
 		return nil, err
 	}
 	var steps []store.JourneyStep
@@ -251,7 +268,7 @@ func TraceOf(ctx context.Context, s *store.Store, key string) (*EDITrace, error)
 }
 
 // resolve finds the POs (with their partner) and orders a key names.
-func resolve(ctx context.Context, s *store.Store, key string) (pos map[string]string, orders map[string]bool, err error) {
+func resolve(ctx context.Context, s *store.Store, key, sender string) (pos map[string]string, orders map[string]bool, err error) {
 	pos, orders = map[string]string{}, map[string]bool{}
 	sscc := key
 	if len(sscc) == 20 && strings.HasPrefix(sscc, "00") {
@@ -261,9 +278,11 @@ func resolve(ctx context.Context, s *store.Store, key string) (pos map[string]st
 		SELECT o.partner, o.po_number, o.order_id FROM edi_orders o
 		 WHERE o.po_number = $1 OR (o.order_id = $1 AND o.order_id <> '')
 		    OR o.order_id IN (SELECT order_id FROM edi_sscc WHERE sscc = $2)
-		    OR o.po_number IN (SELECT po_number FROM edi_documents WHERE ltrim(interchange, '0') = ltrim($1, '0') AND interchange <> '' AND po_number <> '')
-		    OR o.order_id IN (SELECT order_id FROM edi_documents WHERE ltrim(interchange, '0') = ltrim($1, '0') AND interchange <> '' AND order_id <> '')`,
-		key, sscc)
+		    OR o.po_number IN (SELECT po_number FROM edi_documents WHERE ltrim(interchange, '0') = ltrim($1, '0') AND interchange <> ''
+		                          AND ($3 = '' OR isa_sender = $3) AND po_number <> '')
+		    OR o.order_id IN (SELECT order_id FROM edi_documents WHERE ltrim(interchange, '0') = ltrim($1, '0') AND interchange <> ''
+		                          AND ($3 = '' OR isa_sender = $3) AND order_id <> '')`,
+		key, sscc, sender)
 	if err != nil {
 		return nil, nil, fmt.Errorf("resolving %s: %w", key, err)
 	}

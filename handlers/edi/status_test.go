@@ -50,6 +50,22 @@ func TestStatusAndTrace(t *testing.T) {
 			}
 		})
 	}
+	t.Run("AnInterchangeNumberTwoSendersUsedMustBeNamed", func(t *testing.T) {
+		var sender string
+		require.NoError(t, b.store.Pool.QueryRow(ctx, `SELECT isa_sender FROM edi_documents WHERE interchange = '000000001' LIMIT 1`).Scan(&sender))
+		_, err := insertDocument(ctx, b.store.Pool, &Document{Direction: "in", Box: "sps", Partner: "other", DocType: "997", Format: "x12",
+			FileName: "FA-other.edi", SHA256: "other-sha", ISASender: "OTHERSENDER", ISAReceiver: sender, Interchange: "000000001", Status: StatusReceived})
+		require.NoError(t, err)
+		var out strings.Builder
+		require.Equal(t, 2, Trace(ctx, b.store, &out, "000000001"))
+		require.Contains(t, out.String(), "interchange 000000001 was sent by ")
+		require.Contains(t, out.String(), "OTHERSENDER")
+		require.Contains(t, out.String(), "as SENDER:000000001")
+		out.Reset()
+		require.Equal(t, 0, Trace(ctx, b.store, &out, sender+":000000001"), out.String())
+		require.Contains(t, out.String(), "PO 6736452611, order SO001000")
+		require.NotContains(t, out.String(), "FA-other.edi", "the other sender's document is not this order's")
+	})
 	t.Run("TraceOfNothing", func(t *testing.T) {
 		var out strings.Builder
 		require.Equal(t, 1, Trace(ctx, b.store, &out, "NOPE"))
