@@ -58,7 +58,7 @@ func seedEDI(ctx context.Context, h *devhost.Host, p *localpartners.Partners, va
 		return
 	}
 	defer s.Close()
-	say("journey of PO %s (handler edi trace %s):", po, po)
+	say("journey of PO %s (handler trace %s):", po, po)
 	edi.Trace(wctx, s, out, po)
 	say("what is due, late, accepted, rejected (handler edi status):")
 	edi.Status(wctx, s, out, time.Now())
