@@ -191,7 +191,9 @@ func TestPush(t *testing.T) {
 	})
 	t.Run("DownstreamFailuresAreRetriedAndMakeOneEffect", func(t *testing.T) {
 		t.Parallel()
-		tg := setupPush(t)
+		// Long enough for a retry on a busy machine, shorter than the
+		// Retry-After of 1 s below.
+		tg := setupPushRetrying(t, 800*time.Millisecond)
 		m := rev(t, "PS-GRIP-MRBL", "A", morning, "CPOD")
 		tg.oms.FailNext(http.StatusInternalServerError, 1)
 		tg.ps.FailNext(http.StatusBadGateway, 1)
