@@ -229,21 +229,25 @@ func (p *Poll) revision(ctx context.Context, guid, itemGUID, number, rev string,
 		}
 	}
 	it, raw, err := p.Arena.Item(ctx, guid)
+	var bom []arena.BOMLine
 	if err == nil {
-		var bom []arena.BOMLine
-		if bom, _, err = p.Arena.BOM(ctx, guid); err == nil {
-			var r Revision
-			if r, err = FromArena(it, itemGUID, bom); err == nil {
-				return p.publish(ctx, r, c)
-			}
-		}
+		bom, _, err = p.Arena.BOM(ctx, guid)
 	}
-	// A transient failure (Arena down, the quota) ends the run: the next
-	// one reads the revision again. A permanent one (Arena answers 404 for
-	// the revision, or an item this flow cannot key or send) must not hold
-	// back every later event: the revision is parked and the run goes on.
-	if fault.ClassOf(err) == fault.ClassTransient {
-		return err
+	switch {
+	case err != nil:
+		// Arena down, the quota, refused credentials (all transient) end
+		// the run: the next one reads the revision again. Arena refusing
+		// this revision itself (a 404, a 4xx: permanent) must not hold back
+		// every later event: it is parked below and the run goes on.
+		if class := fault.ClassOf(err); class != fault.ClassPermanent && class != fault.ClassMalformed {
+			return err
+		}
+	default:
+		r, ferr := FromArena(it, itemGUID, bom)
+		if ferr == nil {
+			return p.publish(ctx, r, c)
+		}
+		err = ferr // an item this flow cannot key or send
 	}
 	// Kept as Arena sent it (what was read of it), and people are told;
 	// the event is reconciled: the item comes back with its next revision.
