@@ -198,7 +198,7 @@ func (b *Builder) classify(ctx context.Context, items []checkItem, parallel int)
 				ims[i] = imagevalidator.Image{ID: strconv.FormatInt(it.id, 10), URL: it.url, ImageType: it.imgType}
 			}
 			vs, err := b.Validator.Classify(ctx, ims)
-			if err != nil && fault.ClassOf(err) != fault.ClassTransient && len(c) > 1 {
+			if err != nil && refusedOutright(err) && len(c) > 1 {
 				// The validator refuses the request itself (a 4xx): one
 				// image in it may be the cause, so each is asked alone and
 				// the others are not held back by it.
@@ -206,7 +206,7 @@ func (b *Builder) classify(ctx context.Context, items []checkItem, parallel int)
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil && fault.ClassOf(err) != fault.ClassTransient {
+			if err != nil && refusedOutright(err) {
 				// Refused for this one image: it is rejected, with why.
 				vs, err = []imagevalidator.Verdict{refusedVerdict(ims[0], err)}, nil
 			}
@@ -244,7 +244,7 @@ func (b *Builder) classifyEach(ctx context.Context, ims []imagevalidator.Image) 
 		switch {
 		case err == nil && len(vs) == 1:
 			out[i] = vs[0]
-		case err != nil && fault.ClassOf(err) != fault.ClassTransient:
+		case err != nil && refusedOutright(err):
 			out[i] = refusedVerdict(im, err)
 		case err != nil:
 			out[i] = imagevalidator.Verdict{Reason: err.Error()}
@@ -253,6 +253,14 @@ func (b *Builder) classifyEach(ctx context.Context, ims []imagevalidator.Image) 
 		}
 	}
 	return out
+}
+
+// refusedOutright reports whether the validator refused a request for
+// what it holds (a 4xx: permanent or malformed), not for being down,
+// throttled or refusing our token (transient: the next run asks again).
+func refusedOutright(err error) bool {
+	c := fault.ClassOf(err)
+	return c == fault.ClassPermanent || c == fault.ClassMalformed
 }
 
 // refusedVerdict rejects an image the validator refused to classify.
