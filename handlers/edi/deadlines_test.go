@@ -99,7 +99,8 @@ func TestDeadlineEngineAndReconciliation(t *testing.T) {
 		t.Parallel()
 		b := newBench(t)
 		require.NoError(t, b.shipmentDocsFn(Via945SFTP).Handle(context.Background(), b.shippedOrder(t, "6736452611", walmartShipment("SO001000"))))
-		_, err := b.store.Pool.Exec(context.Background(), `UPDATE edi_documents SET status = 'queued', due_at = now() - interval '1 hour' WHERE doc_type = '856'`)
+		_, err := b.store.Pool.Exec(context.Background(), `UPDATE edi_documents SET status = 'queued', due_at = $1 WHERE doc_type = '856'`,
+			b.now.Add(-time.Hour)) // the engine's clock, not the database's: it decides what is late
 		require.NoError(t, err)
 		b.sps.Down(true)
 		b.rec.failPost = true
