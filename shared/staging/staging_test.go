@@ -1,6 +1,7 @@
 package staging
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -43,5 +44,20 @@ func TestDatasetKeysAreColumns(t *testing.T) {
 		for _, k := range append([]string{d.Newest}, d.Key...) {
 			require.True(t, cols[k], "%s: key %s is a column", d.Name, k)
 		}
+	}
+}
+
+func TestRowTypesCarryEveryColumn(t *testing.T) {
+	for d, row := range map[string]any{Inventory.Name: InventoryRow{}, Orders.Name: OrderRow{}} {
+		typ := reflect.TypeOf(row)
+		var tags []string
+		for i := range typ.NumField() {
+			tags = append(tags, typ.Field(i).Tag.Get("json"))
+		}
+		var cols []string
+		for _, c := range Datasets[d].Columns {
+			cols = append(cols, c.Name)
+		}
+		require.Equal(t, cols, tags, d)
 	}
 }
