@@ -102,7 +102,13 @@ func TestPrintOrderThroughTheDevhost(t *testing.T) {
 	f.idle(t)
 	got := journeyStates(t, f.store, id)
 	require.Equal(t, []string{print.StatePrintQueued, print.StatePrintBatched, print.StatePrinted}, got[:3])
-	require.Equal(t, oms.StateShipped, got[len(got)-1])
+	// The order's state, not the journey's last row: the confirmation and
+	// the shipment are recorded by two consumers at once, and a step that
+	// arrives after a later one is still written to the journey.
+	require.Contains(t, got, oms.StateShipped)
+	o, err := store.GetOrder(ctx, f.store.Pool, id)
+	require.NoError(t, err)
+	require.Equal(t, oms.StateShipped, o.State)
 }
 
 // TestRejectedPrintImageAlertsAndReplays: the validator rejects an image,
