@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/devhost"
 	"github.com/popsockets/integration/shared/store"
 	"github.com/popsockets/integration/shared/store/storetest"
@@ -249,10 +250,12 @@ func TestDevhostRunsTheRealBinary(t *testing.T) {
 		values["DATABASE_URL"] = cfg.URL + "?search_path=" + cfg.Schema
 	}
 	values["BLOB_LOCAL_DIR"] = t.TempDir()
+	blobs, err := blob.NewFS(blob.FSConfig{Root: values["BLOB_LOCAL_DIR"]})
+	require.NoError(t, err)
 	handlerLog := &lockedBuffer{}
 	out := &lockedBuffer{}
 	h, err := devhost.New(devhost.Config{
-		AppRoot: ".", Catalog: catalog(), Settings: values, Addr: "127.0.0.1:0", Out: out, DisableTimers: true,
+		AppRoot: ".", Catalog: catalog(), Settings: values, Addr: "127.0.0.1:0", Out: out, DisableTimers: true, Blobs: blobs,
 		Worker: &devhost.ExecWorker{Path: binary, Dir: ".", Stdout: handlerLog, Stderr: handlerLog},
 	})
 	require.NoError(t, err)
@@ -279,7 +282,7 @@ func TestDevhostRunsTheRealBinary(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%v\n%s", rep, handlerLog.String())
 	require.Equal(t, "degraded", rep["status"], "the sample configures no partner: the fulfillment flow is not ready")
 	require.Equal(t, map[string]any{"platform": "ready", "fulfillment": "not ready", "edi": "not ready", "print": "not ready",
-		"china": "not ready", "product": "not ready", "gladly": "not ready"}, rep["flows"])
+		"china": "not ready", "product": "not ready", "gladly": "not ready", "data": "not ready"}, rep["flows"])
 	raw, _ := json.Marshal(rep)
 	require.NotContains(t, string(raw), "OMS_", "anonymous callers learn which flow, not which setting")
 	handlerLog.waitFor(t, "OMS_BASE_URL is not set")

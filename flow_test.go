@@ -16,6 +16,7 @@ import (
 
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/shared/azfunc"
+	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/bus"
 	"github.com/popsockets/integration/shared/devhost"
 	"github.com/popsockets/integration/shared/devhost/localpartners"
@@ -110,8 +111,10 @@ func startFlow(t testing.TB, o flowOptions) *flow {
 		go func() { defer close(done); app.Run(bg) }()
 		t.Cleanup(func() { stop(); <-done; app.Close() })
 	}
+	blobs, err := blob.NewFS(blob.FSConfig{Root: values["BLOB_LOCAL_DIR"]})
+	require.NoError(t, err)
 	h, err := devhost.New(devhost.Config{
-		AppRoot: ".", Catalog: catalog(), Settings: values, Worker: worker, Listener: ln,
+		AppRoot: ".", Catalog: catalog(), Settings: values, Worker: worker, Listener: ln, Blobs: blobs,
 		FunctionKeys:  map[string]string{"default": key},
 		DisableTimers: true, RedeliveryDelay: o.redelivery, Out: io.Discard,
 		OnInvocation: func(inv devhost.Invocation) {
@@ -299,6 +302,23 @@ func TestB2CHappyPathThroughTheDevhost(t *testing.T) {
 			require.Equal(t, 0, code, errOut.String())
 			require.Contains(t, out.String(), "now SHIPPED")
 			require.Contains(t, out.String(), "OMS fulfilled")
+
+			// The audit trail: every message handled and every partner call,
+			// written in the background (within seconds), without personal data.
+			var trail string
+			require.Eventually(t, func() bool {
+				var out, errOut strings.Builder
+				if run(ctx, []string{"audit", id}, func(k string) string { return f.settings[k] }, nil, &out, &errOut) != 0 {
+					return false
+				}
+				trail = out.String()
+				return strings.Contains(trail, "oms-ship-confirm") && strings.Contains(trail, "POST /api/v3/osor_order/fulfill_orders")
+			}, 20*time.Second, 100*time.Millisecond, "the audit trail of %s", id)
+			for _, want := range []string{"invocation  httpTrigger", "fulfillment-request", "cirro-fulfill", "Cirro", "POST /v1/order/create",
+				"cirro-webhook", "oms-fulfillment-confirm", "OMS"} {
+				require.Contains(t, trail, want)
+			}
+			require.NotContains(t, trail, smp.Customer.Name)
 		})
 	}
 }

@@ -585,3 +585,25 @@ func TestAzureAppSettingsCheckCanFail(t *testing.T) {
 		})
 	}
 }
+
+// TestBlobTriggersAreSubscribedThroughEventGrid holds infra/messaging.json's
+// blobTriggers (which infra/blobtriggers.bicep subscribes) to the
+// functions/ folders with a blobTrigger: each one listed, with the
+// container its path watches.
+func TestBlobTriggersAreSubscribedThroughEventGrid(t *testing.T) {
+	fns, err := devhost.LoadFunctions(".")
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, f := range fns {
+		if trig := f.Trigger(); trig.Type == "blobTrigger" {
+			container, _, _ := strings.Cut(trig.Path, "/")
+			want[f.Name] = container
+		}
+	}
+	require.NotEmpty(t, want, "snowflake-load is a blob trigger")
+	got := map[string]string{}
+	for _, bt := range catalog().BlobTriggers {
+		got[bt.Function] = bt.Container
+	}
+	require.Equal(t, want, got, "infra/messaging.json blobTriggers")
+}

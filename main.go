@@ -8,6 +8,7 @@
 //	handler config check    per flow and function: ready, or the settings that are missing
 //	handler config list     every app setting the app reads, and who reads it
 //	handler trace ORDER     print an order's journey
+//	handler audit ORDER     print an order's audit trail (partner calls, messages)
 //	handler replay ID       re-drive a parked (or, with -dead-letter, a dead-lettered) message through its function
 //	handler edi ...         validate, acknowledge and show X12 files
 //	handler jackyun repush  re-send a Jackyun order after a fix
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"github.com/popsockets/integration/handlers/china"
+	"github.com/popsockets/integration/handlers/data"
 	"github.com/popsockets/integration/handlers/edi"
 	"github.com/popsockets/integration/handlers/fulfillment"
 	"github.com/popsockets/integration/handlers/gladly"
@@ -53,6 +55,7 @@ var flows = []kit.Flow{
 	china.Flow,
 	product.Flow,
 	gladly.Flow,
+	data.Flow,
 }
 
 func main() {
@@ -69,6 +72,7 @@ const usage = `usage: handler [command]
   config check  per flow and function: ready, or the settings that are missing (exit 1 if any)
   config list   every app setting: flow, functions that read it, secret or not, default
   trace         print an order's journey:           handler trace <order-id>
+  audit         print an order's audit trail:       handler audit <order-id>  (local: audit_events; Azure: ADX)
   replay        re-drive a parked message:          handler replay <parked-id>  (dead letters, filters, -dry-run: handler replay -h)
   edi           validate, acknowledge, show X12 and RSX:  handler edi help
   edi status    outbound EDI documents by state (due, late, awaiting a 997, accepted, rejected)
@@ -87,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return configCommand(args[1:], getenv, stdout, stderr)
 	case "trace":
 		return trace(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "replay":
 		return replay(ctx, args[1:], getenv, stdout, stderr)
 	case "edi":

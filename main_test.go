@@ -247,12 +247,14 @@ func TestAMissingSettingStopsOnlyTheFunctionsThatReadIt(t *testing.T) {
 			broken[s.Function] = s.Err.Error()
 		}
 	}
-	require.Len(t, broken, 2, "only the functions that read the settings stop: %v", broken)
+	require.Len(t, broken, 4, "only the functions that read the settings stop: %v", broken)
 	require.Contains(t, broken["xb-fulfill"], "XB_BASE_URL is not set")
-	require.Contains(t, broken["cirro-fulfill"], "CIRRO_RATE_PER_MINUTE: is not a positive whole number")
+	for _, fn := range []string{"cirro-fulfill", "inventory-export", "inventory-export-daily"} {
+		require.Contains(t, broken[fn], "CIRRO_RATE_PER_MINUTE: is not a positive whole number", "every reader of Cirro's settings")
+	}
 	require.NotContains(t, broken["cirro-fulfill"], "lots", "the value is not echoed")
 	require.Equal(t, map[string]bool{"platform": true, "fulfillment": false, "edi": true, "print": true, "china": true, "product": true,
-		"gladly": true}, app.FlowsReady())
+		"gladly": true, "data": false}, app.FlowsReady())
 
 	var out, errOut strings.Builder
 	require.Equal(t, 1, checkConfig(app, &out, false))

@@ -228,6 +228,7 @@ var keyVaultSettings = [
   'ARENA_EMAIL'
   'ARENA_PASSWORD'
   'GLADLY_SIGNING_KEYS'
+  'SNOWFLAKE_PRIVATE_KEY'
 ]
 var presentSecretSettings = filter(keyVaultSettings, s => !contains(absentSecretSettings, s))
 var secretSettings = toObject(presentSecretSettings, s => s, s => '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=${toLower(replace(s, '_', '-'))})')
@@ -254,6 +255,13 @@ var appSettings = union({
   AzureWebJobsStorage__accountName: storage.outputs.name
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+  // The audit trail (shared/audit): the cluster of adxClusterName, or none
+  // (the handler then writes audit_events in PostgreSQL).
+  ADX_CLUSTER_URI: empty(adxClusterName) ? '' : adx.outputs.clusterUri
+  ADX_INGEST_URI: ''
+  ADX_DATABASE: adxDatabaseName
+  ADX_AUDIT_TABLE: 'AuditEvents'
+  ADX_AUDIT_MAPPING: 'AuditMapping'
 }, appConfig, secretSettings, topicSettings, timerSettings)
 
 module functionApp 'modules/functionapp.bicep' = {
@@ -323,6 +331,7 @@ module adx 'modules/adx.bicep' = if (!empty(adxClusterName)) {
   params: {
     clusterName: adxClusterName
     databaseName: adxDatabaseName
+    appPrincipalId: functionApp.outputs.principalId
   }
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/bus"
@@ -267,6 +268,7 @@ func (p *poller) take(ctx context.Context, sess *sftpbox.Session, f sftpbox.File
 		return "", fmt.Errorf("archiving %s: %w", f.Name, err)
 	}
 	d.doc.ArchivePath = ArchiveContainer + "/" + name
+	audit.Archived(ctx, d.doc.ArchivePath) // the audit trail names the file; it never copies it
 	if d.park != "" {
 		if d.doc.Status == StatusReceived {
 			d.doc.Status = StatusParked

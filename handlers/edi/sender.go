@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/nav"
@@ -141,6 +142,7 @@ func (s *sender) markSent(ctx context.Context, box string, d outgoing) error {
 	if s.blobs != nil {
 		if _, err := s.blobs.Put(ctx, ArchiveContainer, name, d.content, &blob.PutOptions{IfNotExists: true}); err == nil || errors.Is(err, blob.ErrExists) {
 			archive = ArchiveContainer + "/" + name
+			audit.Archived(ctx, archive)
 		} else {
 			azfunc.Logger(ctx).Warn("archiving a sent document failed", "file", d.name, "error", err)
 		}

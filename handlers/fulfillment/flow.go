@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/popsockets/integration/shared/cirro"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/partnerset"
 	"github.com/popsockets/integration/shared/webhook"
@@ -31,14 +30,9 @@ var (
 // Flow is the B2C order flow: OMS -> Cirro or XB -> confirmations back to OMS.
 var Flow = kit.Flow{
 	Name: "fulfillment",
-	Settings: slices.Concat(partnerset.Sealing(sealedFns...), partnerset.OMS(omsSteps...), []kit.Setting{
+	Settings: slices.Concat(partnerset.Sealing(sealedFns...), partnerset.OMS(omsSteps...), partnerset.Cirro(FnCirroFulfill), []kit.Setting{
 		{Name: "OMS_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets (whsec_...) that sign OMS's fulfilment requests; two, space-separated, during a rotation",
 			Secret: true, Functions: []string{FnFulfillmentRequest}},
-		{Name: "CIRRO_BASE_URL", Description: "Cirro API base URL", Check: kit.HTTPSURL, Functions: []string{FnCirroFulfill}},
-		{Name: "CIRRO_APP_KEY", Description: "Cirro app_key", Functions: []string{FnCirroFulfill}},
-		{Name: "CIRRO_APP_TOKEN", Description: "Cirro app_token", Secret: true, Functions: []string{FnCirroFulfill}},
-		{Name: "CIRRO_RATE_PER_MINUTE", Description: "Cirro's request limit per API per minute, per instance (Cirro's documented limit)",
-			Default: "600", Check: kit.PositiveInt, Functions: []string{FnCirroFulfill}},
 		{Name: "CIRRO_WAREHOUSE_CODE", Description: "Cirro warehouse code orders are sent to (empty: Cirro's default)", Optional: true,
 			Functions: []string{FnCirroFulfill}},
 		{Name: "CIRRO_WEBHOOK_SECRETS", Description: "Standard Webhooks secrets that sign Cirro's callbacks; two, space-separated, during a rotation",
@@ -88,10 +82,7 @@ func register(r *kit.Registry) {
 		}, nil
 	})
 	r.ServiceBus(FnCirroFulfill, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {
-		c, err := cirro.New(cirro.Config{BaseURL: p.Setting("CIRRO_BASE_URL"), AppKey: p.Setting("CIRRO_APP_KEY"),
-			AppToken: p.Setting("CIRRO_APP_TOKEN"), RatePerMinute: p.Int("CIRRO_RATE_PER_MINUTE")})
-		p.Fail(err)
-		return (&CirroFulfill{Store: p.Store(), Cirro: c, Keyring: partnerset.Keyring(p), ShipMethods: shipMethods(p),
+		return (&CirroFulfill{Store: p.Store(), Cirro: partnerset.CirroClient(p), Keyring: partnerset.Keyring(p), ShipMethods: shipMethods(p),
 			Warehouse: p.Setting("CIRRO_WAREHOUSE_CODE")}).Handle, nil
 	})
 	r.ServiceBus(FnXBFulfill, "msg", false, func(p *kit.Parts) (kit.MessageFunc, error) {

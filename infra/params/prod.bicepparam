@@ -123,6 +123,27 @@ param appConfig = {
   GLADLY_MAX_ORDERS: '10'
   // customerOrderUrl with {order_number} or {order_id}; empty: none
   GLADLY_ORDER_URL: ''
+  // data flow (handlers/data): Cirro inventory history and orders to Snowflake through Blob staging
+  // first day the daily inventory export takes without a watermark (empty: yesterday)
+  INVENTORY_EXPORT_FIRST_DAY: ''
+  // most days one daily inventory run exports
+  INVENTORY_EXPORT_MAX_DAYS: '31'
+  // Cirro inventory history rows per page (at most 1000)
+  EXPORT_PAGE_SIZE: '1000'
+  // most MiB of NDJSON (before compression) in one staged part
+  EXPORT_PART_MB: '64'
+  // seconds an order change waits before it is exported
+  ORDER_EXPORT_LAG_SECONDS: '60'
+  // where staged files load: snowflake in Azure
+  WAREHOUSE: 'snowflake'
+  // Snowflake: account (orgname-accountname), key-pair user, role, virtual warehouse, database, schema, external stage (infra/README.md, "Snowflake")
+  SNOWFLAKE_ACCOUNT: ''
+  SNOWFLAKE_USER: ''
+  SNOWFLAKE_ROLE: ''
+  SNOWFLAKE_WAREHOUSE: ''
+  SNOWFLAKE_DATABASE: ''
+  SNOWFLAKE_SCHEMA: ''
+  SNOWFLAKE_STAGE: ''
 }
 
 // Secret settings prod does not set: the previous AES key exists only
@@ -190,6 +211,18 @@ param timers = [
     setting: 'POLLER_WATCHDOG_SCHEDULE'
     schedule: '30 */5 * * * *'
     intervalMinutes: 5
+  }
+  {
+    function: 'inventory-export-daily'
+    setting: 'INVENTORY_EXPORT_SCHEDULE'
+    schedule: '0 30 2 * * *'
+    intervalMinutes: 1440
+  }
+  {
+    function: 'order-export'
+    setting: 'ORDER_EXPORT_SCHEDULE'
+    schedule: '0 */15 * * * *'
+    intervalMinutes: 15
   }
 ]
 

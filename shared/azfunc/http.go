@@ -41,21 +41,31 @@ func (s *Server) HTTP(name, method, route string, h http.Handler, opts ...HTTPOp
 	for _, opt := range opts {
 		opt(&o)
 	}
-	method = strings.ToUpper(method)
+	// One function may answer several methods ("POST,GET"), as its
+	// function.json's methods list says.
+	var methods []string
+	for _, m := range strings.Split(method, ",") {
+		if m = strings.ToUpper(strings.TrimSpace(m)); m != "" {
+			methods = append(methods, m)
+		}
+	}
 	route = strings.Trim(route, "/")
-	s.register(Registration{Name: name, Kind: KindHTTP, Methods: []string{method}, Route: route}, nil)
+	s.register(Registration{Name: name, Kind: KindHTTP, Methods: methods, Route: route}, nil)
 	path := "/" + route
 	if s.prefix != "" {
 		path = "/" + s.prefix + path
 	}
-	s.mux.Handle(method+" "+path, s.forwarded(name, o, h))
+	fh := s.forwarded(name, o, h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.allowed == nil {
 		s.allowed = map[string][]string{}
 	}
 	first := len(s.allowed[path]) == 0
-	s.allowed[path] = append(s.allowed[path], method)
+	for _, m := range methods {
+		s.mux.Handle(m+" "+path, fh)
+		s.allowed[path] = append(s.allowed[path], m)
+	}
 	if first {
 		s.mux.Handle(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()

@@ -107,9 +107,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	// Cirro counts per API, so each endpoint has its own budget.
 	c.limiters = map[string]*rate.Limiter{
-		PathCreateOrder:    newLimiter(c.perMinute),
-		PathCreateB2BOrder: newLimiter(c.perMinute),
-		PathGetOrder:       newLimiter(c.perMinute),
+		PathCreateOrder:      newLimiter(c.perMinute),
+		PathCreateB2BOrder:   newLimiter(c.perMinute),
+		PathGetOrder:         newLimiter(c.perMinute),
+		PathInventoryHistory: newLimiter(c.perMinute),
 	}
 	c.tokens = &tokenCache{fetch: c.fetchToken, now: c.now, timeout: c.timeout}
 	return c, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/blob"
 	"github.com/popsockets/integration/shared/bus"
@@ -93,6 +94,7 @@ type App struct {
 	teams       *teams.Client
 	outbox      *Outbox
 	alerts      *Alerts
+	audit       *audit.Recorder
 
 	mu     sync.Mutex
 	status []FunctionStatus
@@ -122,6 +124,7 @@ func New(cfg Config) (*App, error) {
 	a := &App{cfg: cfg, values: map[string]string{}, settings: map[string]Setting{}, flowSet: map[string]map[string]Setting{},
 		reads: map[string][]string{}}
 	all := append([]Setting(nil), PlatformSettings...)
+	all = append(all, AuditSettings...)
 	all = append(all, TopicSettings(cfg.Catalog)...)
 	for _, s := range all {
 		a.settings[s.Name] = s
@@ -171,6 +174,7 @@ func New(cfg Config) (*App, error) {
 	a.buildParts()
 	a.outbox = &Outbox{app: a, notify: make(chan store.OutboxRow, 8192), policy: cfg.OutboxPolicy}
 	a.alerts = &Alerts{app: a, kick: make(chan struct{}, 1)}
+	a.buildAudit()
 	return a, nil
 }
 
@@ -208,6 +212,7 @@ func (a *App) Problems() []error { return a.problems }
 // once, with all their readers.
 func (a *App) Settings() []Setting {
 	out := append([]Setting(nil), PlatformSettings...)
+	out = append(out, AuditSettings...)
 	out = append(out, TopicSettings(a.cfg.Catalog)...)
 	at := map[string]int{}
 	for _, f := range a.cfg.Flows {
@@ -412,17 +417,21 @@ func (a *App) AlertParked(context.Context, azfunc.Parked, azfunc.ParkResult) err
 	return nil
 }
 
-// Run runs the background publisher and alert sender until ctx ends, then
-// publishes and reports what is left within a short grace period.
+// Run runs the background publisher, alert sender and audit writer until
+// ctx ends, then publishes, reports and writes what is left within a short
+// grace period.
 func (a *App) Run(ctx context.Context) {
-	if a.store == nil {
-		<-ctx.Done()
-		return
-	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); a.outbox.run(ctx) }()
-	go func() { defer wg.Done(); a.alerts.run(ctx) }()
+	if a.audit != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.audit.Run(ctx) }()
+	}
+	if a.store != nil {
+		wg.Add(2)
+		go func() { defer wg.Done(); a.outbox.run(ctx) }()
+		go func() { defer wg.Done(); a.alerts.run(ctx) }()
+	}
+	<-ctx.Done()
 	wg.Wait()
 }
 

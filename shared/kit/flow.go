@@ -55,7 +55,7 @@ func (r *Registry) HTTP(name, method, route string, build func(p *Parts) (http.H
 	if err = p.done(err); err != nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { azfunc.Fail(w, req, err) })
 	}
-	r.srv.HTTP(name, method, route, h, opts...)
+	r.srv.HTTP(name, method, route, r.app.auditHTTP(h), opts...)
 }
 
 // ServiceBus registers a serviceBusTrigger function; binary must match the
@@ -66,7 +66,7 @@ func (r *Registry) ServiceBus(name, binding string, binary bool, build func(p *P
 	if err = p.done(err); err != nil {
 		h = func(context.Context, *azfunc.Message) error { return err }
 	}
-	r.srv.ServiceBus(name, binding, binary, h)
+	r.srv.ServiceBus(name, binding, binary, r.app.auditMessage(h))
 }
 
 // Timer registers a timerTrigger function. Every run is recorded in
@@ -79,7 +79,7 @@ func (r *Registry) Timer(name, binding string, build func(p *Parts) (TimerFunc, 
 	if err = p.done(err); err != nil {
 		h = func(context.Context, *azfunc.Timer) error { return err }
 	}
-	r.srv.Timer(name, binding, r.app.recordingRuns(name, binding, h))
+	r.srv.Timer(name, binding, r.app.recordingRuns(name, binding, r.app.auditTimer(h)))
 	r.app.mu.Lock()
 	r.app.timers = append(r.app.timers, [2]string{name, binding})
 	r.app.mu.Unlock()
@@ -109,7 +109,7 @@ func (r *Registry) Blob(name, binding string, binary bool, build func(p *Parts) 
 	if err = p.done(err); err != nil {
 		h = func(context.Context, *azfunc.Blob) error { return err }
 	}
-	r.srv.Blob(name, binding, binary, h)
+	r.srv.Blob(name, binding, binary, r.app.auditBlob(h))
 }
 
 func (r *Registry) parts(function string) *Parts {

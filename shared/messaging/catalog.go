@@ -16,6 +16,10 @@ type Catalog struct {
 	// Defaults apply to every subscription that does not set its own.
 	Defaults Defaults `json:"defaults"`
 	Topics   []Topic  `json:"topics"`
+	// BlobTriggers are the blob-triggered functions; Azure delivers their
+	// blobs through Event Grid (Flex Consumption runs no other blob
+	// trigger), and infra/blobtriggers.bicep subscribes each one.
+	BlobTriggers []BlobTrigger `json:"blobTriggers,omitempty"`
 }
 
 // Defaults are the subscription settings used unless a subscription overrides them.
@@ -38,6 +42,13 @@ type Topic struct {
 	// DuplicateDetectionHistoryTimeWindow overrides the default window.
 	DuplicateDetectionHistoryTimeWindow string         `json:"duplicateDetectionHistoryTimeWindow,omitempty"`
 	Subscriptions                       []Subscription `json:"subscriptions"`
+}
+
+// BlobTrigger is one blob-triggered function and the container it watches.
+type BlobTrigger struct {
+	Function    string `json:"function"`
+	Container   string `json:"container"`
+	Description string `json:"description,omitempty"`
 }
 
 // Subscription is one consumer's subscription with its filter.

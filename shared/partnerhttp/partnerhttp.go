@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/fault"
 )
 
@@ -157,13 +158,21 @@ func (c *Client) Do(ctx context.Context, r Request) (Answer, error) {
 	if r.IdempotencyKey != "" {
 		req.Header.Set(HeaderIdempotencyKey, r.IdempotencyKey)
 	}
+	start := c.cfg.Now()
+	sent := int64(0)
+	if body != nil {
+		sent = int64(body.(*bytes.Reader).Len())
+	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return Answer{}, fault.Unreachable(ctx, c.cfg.Partner, err, c.cfg.Timeout)
+		err = fault.Unreachable(ctx, c.cfg.Partner, err, c.cfg.Timeout)
+		audit.Call(ctx, c.cfg.Partner, r.Method, r.Path, 0, sent, c.cfg.Now().Sub(start), err)
+		return Answer{}, err
 	}
 	defer resp.Body.Close()
 	a := Answer{Status: resp.StatusCode, Header: resp.Header}
 	a.Body, err = io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	audit.Call(ctx, c.cfg.Partner, r.Method, r.Path, a.Status, sent+int64(len(a.Body)), c.cfg.Now().Sub(start), err)
 	if len(a.Body) > MaxAnswer {
 		a.Body, a.Cut = a.Body[:MaxAnswer], true
 	}

@@ -64,13 +64,14 @@ func Azurite(tb testing.TB) string {
 	return srv.connectionString()
 }
 
-// Main runs the tests and then stops Azurite if it was started. Call it
-// from TestMain.
+// Main runs the tests and then stops Azurite (blob and queue) if it was
+// started. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
 	if srv != nil {
 		srv.stop()
 	}
+	stopQueue()
 	os.Exit(code)
 }
 
@@ -161,19 +162,23 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func launch(bin string) (*server, error) {
+func launch(bin string) (*server, error) { return launchService(bin, "blob") }
+
+// launchService starts one Azurite service ("blob" or "queue") from its
+// binary on a free loopback port.
+func launchService(bin, service string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, fmt.Errorf("finding a free port for azurite: %w", err)
+		return nil, fmt.Errorf("finding a free port for azurite-%s: %w", service, err)
 	}
-	location, err := os.MkdirTemp("", "azurite-*")
+	location, err := os.MkdirTemp("", "azurite-"+service+"-*")
 	if err != nil {
-		return nil, fmt.Errorf("creating azurite folder: %w", err)
+		return nil, fmt.Errorf("creating azurite-%s folder: %w", service, err)
 	}
 	s := &server{port: port, location: location, exited: make(chan struct{}), stderr: &syncBuffer{}}
 	s.cmd = exec.Command(bin,
-		"--blobHost", "127.0.0.1",
-		"--blobPort", fmt.Sprint(port),
+		"--"+service+"Host", "127.0.0.1",
+		"--"+service+"Port", fmt.Sprint(port),
 		"--location", location,
 		"--skipApiVersionCheck",
 		"--silent",

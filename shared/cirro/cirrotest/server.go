@@ -42,6 +42,10 @@ type Config struct {
 	ShippingMethods []string
 	// SKUs, when set, are the only SKUs it accepts.
 	SKUs []string
+	// InventoryWarehouses and InventorySKUs shape the inventory history it
+	// serves (defaults DefaultInventoryWarehouses, DefaultInventorySKUs).
+	InventoryWarehouses []string
+	InventorySKUs       int
 	// Callback, when set, is where acceptance and shipment callbacks go.
 	Callback *Callback
 	// Now is its clock, for token expiry, shipped_at and signatures (default time.Now).
@@ -182,7 +186,7 @@ func NewServer(cfg Config) *Server {
 
 // isOrderPath reports whether path is one of the order endpoints.
 func isOrderPath(path string) bool {
-	return isCreatePath(path) || path == cirro.PathGetOrder
+	return isCreatePath(path) || path == cirro.PathGetOrder || path == cirro.PathInventoryHistory
 }
 
 // isCreatePath reports whether path creates orders.
@@ -340,6 +344,8 @@ func (s *Server) serve(r *http.Request, body []byte) fakeserver.Answer {
 		route = func(r *http.Request, b []byte) fakeserver.Answer { return s.create(r, b, true) }
 	case cirro.PathGetOrder:
 		route = s.lookup
+	case cirro.PathInventoryHistory:
+		route = s.inventory
 	default:
 		return fakeserver.Answer{Status: http.StatusNotFound, Body: []byte("404 page not found")}
 	}
