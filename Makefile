@@ -80,6 +80,10 @@ bench-x12: ## X12 benchmarks: shared/x12, then bench/x12compare (ratios to tmc/x
 	go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./shared/x12/...
 	cd bench/x12compare && go test -run '^$$' -bench . -benchmem -count=1 -timeout 30m .
 
+.PHONY: bench-data
+bench-data: tools ## the 1M-row inventory export alone: rows/s, seconds to loaded, handler peak RSS
+	STORETEST_DURABLE=1 AZURITE_BIN=$(AZURITE) go test -run '^$$' -bench '^BenchmarkInventoryExport1MRows$$' -benchtime 1x -count=1 -timeout 20m .
+
 .PHONY: run
 run: postgres ## run the product locally on http://127.0.0.1:7071 (throwaway PostgreSQL, simulated partners)
 	@mkdir -p .run

@@ -242,19 +242,7 @@ func handlerProcess(t testing.TB, f *flow) int {
 }
 
 // peakRSSKB is a process's peak resident memory (VmHWM), in KiB.
-func peakRSSKB(t testing.TB, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
-}
+func peakRSSKB(t testing.TB, pid int) int64 { return statusKB(t, pid, "VmHWM:") }
 
 // relayLeftovers publishes what a dead process left in the outbox: its
 // rows are made older than the relay's grace period (the post-crash state

@@ -21,6 +21,7 @@ import (
 
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/blob"
+	"github.com/popsockets/integration/shared/blob/blobtest"
 	"github.com/popsockets/integration/shared/devhost"
 	"github.com/popsockets/integration/shared/store"
 	"github.com/popsockets/integration/shared/store/storetest"
@@ -40,8 +41,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building handler: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	storetest.Main(m)
+	code := m.Run()
+	storetest.Stop()
+	blobtest.Stop() // the audit test's Azurite
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func freePort(t testing.TB) int {

@@ -56,6 +56,8 @@ type flowOptions struct {
 	settings func(map[string]string)
 	// databaseURL replaces the test schema's URL (a proxy in front of it).
 	databaseURL func(url string) string
+	// build adjusts how the in-process handler is built (not with exec).
+	build func(*options)
 }
 
 func startFlow(t testing.TB, o flowOptions) *flow {
@@ -101,7 +103,7 @@ func startFlow(t testing.TB, o flowOptions) *flow {
 	if o.exec {
 		worker = &devhost.ExecWorker{Path: binary, Dir: ".", Stdout: f.logs, Stderr: f.logs}
 	} else {
-		srv, app := f.app(t, values)
+		srv, app := f.app(t, values, o.build)
 		worker = &devhost.ServerWorker{Handler: srv.Handler()}
 		direct := httptest.NewServer(srv.Handler())
 		t.Cleanup(direct.Close)
@@ -151,9 +153,13 @@ var testOptions = options{retryBudget: 20 * time.Second, retryInitial: 20 * time
 	outbox: store.OutboxPolicy{Backoff: func(int) time.Duration { return 100 * time.Millisecond }}}
 
 // app builds the handler exactly as serve does, from settings.
-func (f *flow) app(t testing.TB, values map[string]string) (*azfunc.Server, *kit.App) {
+func (f *flow) app(t testing.TB, values map[string]string, adjust func(*options)) (*azfunc.Server, *kit.App) {
 	t.Helper()
-	app, srv, err := build(func(k string) string { return values[k] }, f.logs, f.logs, testOptions)
+	o := testOptions
+	if adjust != nil {
+		adjust(&o)
+	}
+	app, srv, err := build(func(k string) string { return values[k] }, f.logs, f.logs, o)
 	require.NoError(t, err)
 	return srv, app
 }
@@ -448,7 +454,7 @@ func TestCirroRefusesTheShipMethodParksOnceAndReplays(t *testing.T) {
 	p, err = f.store.GetParked(ctx, parked[0].ID)
 	require.NoError(t, err)
 	require.False(t, p.Open())
-	srv, app := f.app(t, fixed)
+	srv, app := f.app(t, fixed, nil)
 	defer app.Close()
 	res, err := replayParked(ctx, srv, app, parked[0].ID, false)
 	require.NoError(t, err)

@@ -128,7 +128,7 @@ func TestReplayingADeadLetterByFilterTwiceHasNoSecondEffect(t *testing.T) {
 		"the replay recorded the dead letter the watch had not seen")
 
 	calls := len(f.partners.OMS.Calls())
-	srv, app := f.app(t, f.settings)
+	srv, app := f.app(t, f.settings, nil)
 	defer app.Close()
 	res, err := redrive(ctx, srv, app.Store(), fulfillment.FnNAVOrderRelease, peeked[0])
 	require.NoError(t, err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/store"
@@ -16,13 +18,16 @@ import (
 type options struct {
 	retryBudget, retryInitial time.Duration
 	outbox                    store.OutboxPolicy
+	// auditCredential and auditHTTPClient reach a fake ADX in tests.
+	auditCredential azcore.TokenCredential
+	auditHTTPClient *http.Client
 }
 
 // build reads the settings and builds the app and its server, registering
 // every flow's functions. It does no network I/O.
 func build(getenv func(string) string, stdout, stderr io.Writer, o options) (*kit.App, *azfunc.Server, error) {
 	app, err := kit.New(kit.Config{Getenv: getenv, Flows: flows, Catalog: catalog(), Stdout: stdout, Stderr: stderr,
-		Version: version(), OutboxPolicy: o.outbox})
+		Version: version(), OutboxPolicy: o.outbox, AuditCredential: o.auditCredential, AuditHTTPClient: o.auditHTTPClient})
 	if err != nil {
 		return nil, nil, err
 	}

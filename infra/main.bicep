@@ -262,6 +262,7 @@ var appSettings = union({
   ADX_DATABASE: adxDatabaseName
   ADX_AUDIT_TABLE: 'AuditEvents'
   ADX_AUDIT_MAPPING: 'AuditMapping'
+  ADX_INGESTION: 'managed'
 }, appConfig, secretSettings, topicSettings, timerSettings)
 
 module functionApp 'modules/functionapp.bicep' = {

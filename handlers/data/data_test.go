@@ -43,7 +43,9 @@ type env struct {
 	wh     *LocalWarehouse
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvB(t) }
+
+func newEnvB(t testing.TB) *env {
 	t.Helper()
 	e := &env{s: storetest.Store(t), cirro: cirrotest.NewServer(cirrotest.Config{}), sent: &azfunctest.Outbox{},
 		clock: azfunctest.NewClock(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))}

@@ -44,7 +44,7 @@ var Flow = kit.Flow{
 		{Name: "INVENTORY_EXPORT_MAX_DAYS", Description: "most days one daily inventory run exports; the next run goes on from its watermark",
 			Default: "31", Check: kit.PositiveInt, Functions: []string{FnInventoryDaily}},
 		{Name: "EXPORT_PAGE_SIZE", Description: "Cirro inventory history rows per page (at most 1000)", Default: "1000", Check: pageSize, Functions: inventoryFns},
-		{Name: "EXPORT_PART_MB", Description: "most MiB of NDJSON (before compression) in one staged part; memory holds one compressed part", Default: "64", Check: kit.PositiveInt, Functions: exportFns},
+		{Name: "EXPORT_PART_MB", Description: "most MiB of NDJSON (before compression) in one staged part; memory holds one compressed part", Default: "16", Check: kit.PositiveInt, Functions: exportFns},
 		{Name: "ORDER_EXPORT_LAG_SECONDS", Description: "how long an order change waits before it is exported (a transaction stamped earlier may commit later)",
 			Default: "60", Check: kit.PositiveInt, Functions: []string{FnOrderExport}},
 		{Name: "WAREHOUSE", Description: "where staged files load: snowflake (Azure) or local (the warehouse_* tables in PostgreSQL)",

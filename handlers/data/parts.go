@@ -15,7 +15,7 @@ import (
 
 // DefaultPartBytes bounds one staged part (its NDJSON, before
 // compression) when EXPORT_PART_MB is not set.
-const DefaultPartBytes = 64 << 20
+const DefaultPartBytes = 16 << 20
 
 // Parts writes one export run as gzip NDJSON parts to Blob staging:
 // part n of the run is staging.PartName(dataset, day, run, n). A part is

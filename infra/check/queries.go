@@ -17,6 +17,11 @@ import (
 // replace(); the local host's tests run them over its telemetry.
 const QueryDir = "infra/queries"
 
+// ADXQueryDir holds the KQL over the audit trail's ADX table (AuditEvents),
+// which the README carries too; the tests run them over the trail a flow
+// leaves, not over the host's telemetry.
+const ADXQueryDir = "infra/adx/queries"
+
 // tableTypes are the Application Insights tables and the telemetry type
 // sampling settings name them by.
 var tableTypes = map[string]string{
@@ -25,7 +30,8 @@ var tableTypes = map[string]string{
 }
 
 // Queries checks the repository at root:
-//   - every infra/queries/*.kql parses as the KQL the tests can run;
+//   - every infra/queries/*.kql and infra/adx/queries/*.kql parses as the
+//     KQL the tests can run;
 //   - every ```kusto block of README.md, and of any other Markdown file
 //     named in extra (a flow's README part, before it is merged into the
 //     README), is one of those files, verbatim, so that what operators
@@ -38,10 +44,15 @@ func Queries(root string, extra ...string) ([]Problem, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(files)
 	if len(files) == 0 {
 		return []Problem{{File: filepath.Join(root, QueryDir), Line: 1, Message: "no .kql files"}}, nil
 	}
+	adx, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(ADXQueryDir), "*.kql"))
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, adx...)
+	sort.Strings(files)
 	sampled, err := sampledTypes(filepath.Join(root, "host.json"))
 	if err != nil {
 		return nil, err
@@ -88,7 +99,7 @@ func Queries(root string, extra ...string) ([]Problem, error) {
 				found = found || strings.TrimRight(text, "\n") == strings.TrimRight(blk.text, "\n")
 			}
 			if !found {
-				out = append(out, Problem{File: readme, Line: blk.line, Message: "this kusto block is not one of " + QueryDir + "/*.kql verbatim: put the query in a file there and copy it here"})
+				out = append(out, Problem{File: readme, Line: blk.line, Message: "this kusto block is not one of " + QueryDir + "/*.kql verbatim: put the query in a file there and copy it here (" + ADXQueryDir + " for the audit trail's)"})
 			}
 		}
 	}

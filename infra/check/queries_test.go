@@ -41,7 +41,7 @@ func TestQueriesAreTheFilesTheTestsRun(t *testing.T) {
 	t.Parallel()
 	// The flows' README parts that carry the operators' queries hold the
 	// same promise before the lead merges them into the README.
-	ps, err := check.Queries(repoRoot, "handlers/platform/README.md", "handlers/gladly/README.md")
+	ps, err := check.Queries(repoRoot, "handlers/platform/README.md", "handlers/gladly/README.md", "handlers/data/README.md")
 	require.NoError(t, err)
 	require.Empty(t, ps, "query problems:\n%s", problems(ps))
 

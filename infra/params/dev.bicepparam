@@ -122,7 +122,7 @@ param appConfig = {
   // Cirro inventory history rows per page (at most 1000)
   EXPORT_PAGE_SIZE: '1000'
   // most MiB of NDJSON (before compression) in one staged part
-  EXPORT_PART_MB: '64'
+  EXPORT_PART_MB: '16'
   // seconds an order change waits before it is exported
   ORDER_EXPORT_LAG_SECONDS: '60'
   // where staged files load: snowflake in Azure

@@ -42,9 +42,9 @@ type KustoConfig struct {
 	// which streams small batches and queues the rest.
 	Queued bool
 
-	// httpClient replaces the client's HTTP client. Tests set it to trust
-	// the TLS certificate of their fake endpoints.
-	httpClient *http.Client
+	// HTTPClient replaces the client's HTTP client (default: the
+	// library's). Tests set it to trust the TLS certificate of their fakes.
+	HTTPClient *http.Client
 }
 
 // Kusto is a Sink that writes to an Azure Data Explorer table.
@@ -78,8 +78,8 @@ func NewKusto(cfg KustoConfig) (*Kusto, error) {
 		azkustoingest.WithDefaultDatabase(cfg.Database),
 		azkustoingest.WithDefaultTable(cfg.Table),
 	}
-	if cfg.httpClient != nil {
-		opts = append(opts, azkustoingest.WithHttpClient(cfg.httpClient))
+	if cfg.HTTPClient != nil {
+		opts = append(opts, azkustoingest.WithHttpClient(cfg.HTTPClient))
 	}
 
 	var (

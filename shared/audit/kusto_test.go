@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/popsockets/integration/shared/audit/dmfake"
-	"github.com/popsockets/integration/shared/blob/blobtest"
 )
 
 const testToken = "kusto-test-token"
@@ -62,44 +60,8 @@ type kustoRig struct {
 // and a queue, and starts the DM fake handing them out.
 func newKustoRig(t *testing.T) kustoRig {
 	t.Helper()
-	ctx := t.Context()
-	conn := blobtest.Azurite(t)
-	queueEndpoint := blobtest.AzuriteQueue(t)
-	name := blobtest.ContainerName(t)
-
-	blobs, err := azblob.NewClientFromConnectionString(conn, nil)
-	require.NoError(t, err)
-	_, err = blobs.CreateContainer(ctx, name, nil)
-	require.NoError(t, err)
-
-	cred, err := azqueue.NewSharedKeyCredential(blobtest.AccountName, blobtest.AccountKey)
-	require.NoError(t, err)
-	queues, err := azqueue.NewServiceClientWithSharedKeyCredential(queueEndpoint, cred, nil)
-	require.NoError(t, err)
-	_, err = queues.CreateQueue(ctx, name, nil)
-	require.NoError(t, err)
-
-	fake := dmfake.Start(t, dmfake.Config{
-		BlobEndpoint:  connField(t, conn, "BlobEndpoint"),
-		QueueEndpoint: queueEndpoint,
-		AccountName:   blobtest.AccountName,
-		AccountKey:    blobtest.AccountKey,
-		Container:     name,
-		Queue:         name,
-		Token:         testToken,
-	})
-	return kustoRig{fake: fake, container: blobs, name: name, queue: queues.NewQueueClient(name)}
-}
-
-func connField(t *testing.T, conn, key string) string {
-	t.Helper()
-	for _, kv := range strings.Split(conn, ";") {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
-			return v
-		}
-	}
-	t.Fatalf("no %s in the Azurite connection string", key)
-	return ""
+	r := dmfake.StartRig(t, testToken)
+	return kustoRig{fake: r.Fake, container: r.Container, name: r.Name, queue: r.Queue}
 }
 
 func testBatch() []Event {
@@ -125,7 +87,7 @@ func TestKustoQueuedWrite(t *testing.T) {
 		Table:          "AuditEvents",
 		Credential:     staticToken(testToken),
 		Queued:         true,
-		httpClient:     rig.fake.Client,
+		HTTPClient:     rig.fake.Client,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, k.Close()) })
@@ -180,7 +142,7 @@ func TestKustoRefusedTokenFailsWrite(t *testing.T) {
 		Table:          "AuditEvents",
 		Credential:     staticToken("wrong-token"),
 		Queued:         true,
-		httpClient:     rig.fake.Client,
+		HTTPClient:     rig.fake.Client,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = k.Close() })

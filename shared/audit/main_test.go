@@ -1,10 +1,18 @@
 package audit
 
 import (
+	"os"
 	"testing"
 
 	"github.com/popsockets/integration/shared/blob/blobtest"
+	"github.com/popsockets/integration/shared/store/storetest"
 )
 
-// TestMain stops the Azurite that the Kusto tests start.
-func TestMain(m *testing.M) { blobtest.Main(m) }
+// TestMain stops the Azurite the Kusto tests start and the PostgreSQL the
+// sink tests start.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	blobtest.Stop()
+	storetest.Stop()
+	os.Exit(code)
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/popsockets/integration/shared/audit"
@@ -71,6 +72,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// OutboxPolicy is how failed publishes back off and when they park.
 	OutboxPolicy store.OutboxPolicy
+	// AuditCredential and AuditHTTPClient reach ADX (default: the managed
+	// identity and the library's client); tests point them at a fake.
+	AuditCredential azcore.TokenCredential
+	AuditHTTPClient *http.Client
 }
 
 // App is the process: its settings, logging, shared parts and flows.

@@ -22,6 +22,8 @@ var AuditSettings = []Setting{
 	{Name: "ADX_DATABASE", Description: "ADX database of the audit table (needed with ADX_CLUSTER_URI)", Optional: true},
 	{Name: "ADX_AUDIT_TABLE", Description: "ADX table of the audit events", Default: "AuditEvents", Optional: true},
 	{Name: "ADX_AUDIT_MAPPING", Description: "JSON ingestion mapping of the audit table", Default: audit.DefaultMapping, Optional: true},
+	{Name: "ADX_INGESTION", Description: "managed (streams small batches when the table allows streaming, else queues) or queued (batched by ADX, deduplicated by ingest-by tags)",
+		Default: "managed", Optional: true, Check: OneOf("managed", "queued")},
 }
 
 // auditAlertWindow is how often a broken audit trail is alerted at most.
@@ -34,13 +36,20 @@ func (a *App) buildAudit() {
 	switch uri := a.value(a.settings["ADX_CLUSTER_URI"]); {
 	case uri != "":
 		cfg := audit.KustoConfig{Endpoint: uri, IngestEndpoint: a.value(a.settings["ADX_INGEST_URI"]), Database: a.value(a.settings["ADX_DATABASE"]),
-			Table: a.value(a.settings["ADX_AUDIT_TABLE"]), Mapping: a.value(a.settings["ADX_AUDIT_MAPPING"])}
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			a.problems = append(a.problems, fmt.Errorf("audit trail: %w (events are not kept)", err))
-			return
+			Table: a.value(a.settings["ADX_AUDIT_TABLE"]), Mapping: a.value(a.settings["ADX_AUDIT_MAPPING"]),
+			Queued: a.value(a.settings["ADX_INGESTION"]) == "queued", HTTPClient: a.cfg.AuditHTTPClient}
+		if err := a.settings["ADX_INGESTION"].problem(a.value(a.settings["ADX_INGESTION"])); err != nil {
+			a.problems = append(a.problems, err)
 		}
-		cfg.Credential = cred
+		cfg.Credential = a.cfg.AuditCredential
+		if cfg.Credential == nil {
+			cred, err := azidentity.NewDefaultAzureCredential(nil)
+			if err != nil {
+				a.problems = append(a.problems, fmt.Errorf("audit trail: %w (events are not kept)", err))
+				return
+			}
+			cfg.Credential = cred
+		}
 		k, err := audit.NewKusto(cfg)
 		if err != nil {
 			a.problems = append(a.problems, fmt.Errorf("audit trail: %w (events are not kept)", err))

@@ -179,6 +179,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	values["DEVHOST_URL"] = hostURL
 	opsSchedules(values)
+	dataSettings(values)
 	if err := writeSettings(runDir, values); err != nil {
 		return fail("writing %s: %v", settingsFile, err)
 	}
@@ -231,6 +232,7 @@ func dev(ctx context.Context, args []string, getenv func(string) string, stdout,
 				seedPrint(ctx, h, partners, values, exe, stdout)
 				seedChina(ctx, h, partners, values, exe, stdout)
 				seedOps(ctx, h, partners, values, exe, stdout)
+				seedData(ctx, h, values, stdout)
 			}
 			seedEDI(ctx, h, partners, values, stdout)
 			say("post your own request:  .run/devrun request cirro   (prints a signed curl command)")

@@ -68,11 +68,17 @@ func Azurite(tb testing.TB) string {
 // started. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the Azurite services this binary started; for a TestMain
+// that also stops other servers.
+func Stop() {
 	if srv != nil {
 		srv.stop()
 	}
 	stopQueue()
-	os.Exit(code)
 }
 
 // ContainerName returns a container name unique to this call, so that

@@ -41,6 +41,15 @@ func InventorySnapshot(warehouse string, sku int, day time.Time) cirro.Inventory
 		UpdatedAt: day.Add(24*time.Hour - time.Second).UTC().Format(time.RFC3339)}
 }
 
+// SetInventory reshapes the inventory history the fake serves: these
+// warehouses, each holding skus SKUs every day.
+func (s *Server) SetInventory(warehouses []string, skus int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.InventoryWarehouses = append([]string(nil), warehouses...)
+	s.cfg.InventorySKUs = skus
+}
+
 // InventoryRows is how many snapshots a query's pages hold in all.
 func (s *Server) InventoryRows(q cirro.InventoryQuery) int {
 	_, days, whs, err := s.inventoryScope(q)
@@ -56,6 +65,8 @@ func (s *Server) InventoryCalls() int {
 }
 
 func (s *Server) inventorySKUs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.cfg.InventorySKUs > 0 {
 		return s.cfg.InventorySKUs
 	}
@@ -80,7 +91,9 @@ func (s *Server) inventoryScope(q cirro.InventoryQuery) (time.Time, int, []strin
 			from = from.AddDate(0, 0, 1)
 		}
 	}
+	s.mu.Lock()
 	whs := s.cfg.InventoryWarehouses
+	s.mu.Unlock()
 	if len(whs) == 0 {
 		whs = DefaultInventoryWarehouses
 	}

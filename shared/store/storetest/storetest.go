@@ -33,10 +33,16 @@ var (
 // TestMain: func TestMain(m *testing.M) { storetest.Main(m) }.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the throwaway server, if one was started; for a TestMain that
+// also stops other servers.
+func Stop() {
 	if srv != nil {
 		srv.Stop()
 	}
-	os.Exit(code)
 }
 
 // URL returns the base database URL, starting a throwaway server if needed.
