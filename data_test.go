@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"strings"
 	"testing"
 
@@ -65,4 +69,41 @@ func TestStagedFilesThroughTheHost(t *testing.T) {
 	require.Contains(t, string(raw), "snowflake-load")
 	require.Equal(t, 1, storetest.Count(t, f.store, `SELECT 1 FROM warehouse_inventory`), "nothing of the refused file loaded")
 	require.Zero(t, storetest.Count(t, f.store, `SELECT 1 FROM warehouse_load_log WHERE file_name = $1`, bad))
+}
+
+// TestSnowflakeLoadNamesWhatItMisses: with WAREHOUSE=snowflake, the load
+// is configured only when every SNOWFLAKE_* setting is there and the key
+// reads; config check names what is missing. Nothing connects.
+func TestSnowflakeLoadNamesWhatItMisses(t *testing.T) {
+	t.Parallel()
+	status := func(values map[string]string) error {
+		app, _ := built(t, values)
+		for _, s := range app.Status() {
+			if s.Function == "snowflake-load" {
+				return s.Err
+			}
+		}
+		t.Fatal("snowflake-load is not registered")
+		return nil
+	}
+	values := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/db", "BLOB_LOCAL_DIR": t.TempDir(), "ENVIRONMENT": "test",
+		"DEVHOST_URL": "http://127.0.0.1:1", "WAREHOUSE": "snowflake", "SNOWFLAKE_ACCOUNT": "popsockets-prod"}
+	err := status(values)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "SNOWFLAKE_USER is not set")
+
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	for k, v := range map[string]string{"SNOWFLAKE_USER": "INTEGRATION_LOAD", "SNOWFLAKE_ROLE": "INTEGRATION", "SNOWFLAKE_WAREHOUSE": "LOAD_XS",
+		"SNOWFLAKE_DATABASE": "RAW", "SNOWFLAKE_SCHEMA": "INTEGRATION", "SNOWFLAKE_STAGE": "INT_STAGING",
+		"SNOWFLAKE_PRIVATE_KEY": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))} {
+		values[k] = v
+	}
+	require.NoError(t, status(values))
+	values["SNOWFLAKE_PRIVATE_KEY"] = "not a key"
+	require.Error(t, status(values))
+	values["WAREHOUSE"] = "local"
+	require.NoError(t, status(values), "locally the Snowflake settings may be anything")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/popsockets/integration/shared/kit"
 	"github.com/popsockets/integration/shared/snowflake"
+	"github.com/popsockets/integration/shared/staging"
 )
 
 // SnowflakeSettings declares the Snowflake connection, read by the named
@@ -30,8 +31,15 @@ func SnowflakeSettings(functions ...string) []kit.Setting {
 // Snowflake is the warehouse in Azure: package snowflake's loader, which
 // COPYs the file from the external stage over the staging container.
 type Snowflake struct {
-	Loader *snowflake.Loader
+	Loader SnowflakeLoader
 }
+
+// SnowflakeLoader is what Snowflake needs of package snowflake.
+type SnowflakeLoader interface {
+	Load(ctx context.Context, name string, d staging.Dataset) (snowflake.Result, error)
+}
+
+var _ SnowflakeLoader = (*snowflake.Loader)(nil)
 
 var _ Warehouse = (*Snowflake)(nil)
 
