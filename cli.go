@@ -269,6 +269,9 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		if _, aerr := app.Alerts().SendPending(ctx); aerr != nil {
 			fmt.Fprintf(stderr, "handler replay: alerting: %v (dead-letter-watch retries)\n", aerr)
 		}
+		if aerr := app.FlushAudit(ctx); aerr != nil {
+			fmt.Fprintf(stderr, "handler replay: audit trail: %v\n", aerr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "handler replay: %v\n", err)

@@ -164,7 +164,7 @@ func (r *Recorder) Written() int64 {
 // Run writes batches until ctx ends, then writes what is buffered (bounded
 // by a few seconds) and returns.
 func (r *Recorder) Run(ctx context.Context) {
-	defer close(r.done)
+	defer r.stopOnce.Do(func() { close(r.done) })
 	tick := time.NewTicker(r.cfg.Every)
 	defer tick.Stop()
 	batch := make([]Event, 0, r.cfg.Batch)

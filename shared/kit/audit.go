@@ -80,6 +80,22 @@ func (a *App) auditBroken(err error) {
 	}
 }
 
+// FlushAudit writes the audit events recorded so far, for a command that
+// ends without App.Run (handler replay, handler jackyun repush). Call it
+// once, last.
+func (a *App) FlushAudit(ctx context.Context) error {
+	if a.audit == nil {
+		return nil
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); a.audit.Run(rctx) }()
+	err := a.audit.Flush(ctx)
+	cancel()
+	<-done
+	return err
+}
+
 // Audit is the audit recorder (nil: no audit trail).
 func (a *App) Audit() *audit.Recorder { return a.audit }
 
