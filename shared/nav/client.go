@@ -14,6 +14,7 @@ import (
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
+	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/fault"
 )
 
@@ -96,12 +97,16 @@ func (c *Client) call(ctx context.Context, kind, service, action string, body, o
 	// takes them off the request and answers NAV's challenge with them.
 	req.SetBasicAuth(c.cfg.User, c.cfg.Password)
 	op := action[strings.LastIndex(action, ":")+1:]
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fault.Transient(fmt.Errorf("nav %s %s: %s", service, op, redact(err.Error(), c.cfg.Password)), 0)
+		err = fault.Transient(fmt.Errorf("nav %s %s: %s", service, op, redact(err.Error(), c.cfg.Password)), 0)
+		audit.Call(ctx, "NAV", http.MethodPost, "/"+kind+"/"+service+"/"+op, 0, int64(len(payload)), time.Since(start), err)
+		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	audit.Call(ctx, "NAV", http.MethodPost, "/"+kind+"/"+service+"/"+op, resp.StatusCode, int64(len(payload)+len(data)), time.Since(start), err)
 	if err != nil {
 		return fault.Transient(fmt.Errorf("nav %s %s: reading the answer: %w", service, op, err), 0)
 	}
