@@ -99,7 +99,7 @@ func partners(p *kit.Parts) *Partners {
 func box(p *kit.Parts, prefix string) *sftpbox.Client {
 	c, err := sftpbox.New(sftpbox.Config{Addr: p.Setting(prefix + "_SFTP_ADDR"), User: p.Setting(prefix + "_SFTP_USER"),
 		Password: p.Setting(prefix + "_SFTP_PASSWORD"), PrivateKey: p.Setting(prefix + "_SFTP_PRIVATE_KEY"),
-		KnownHosts: p.Setting(prefix + "_SFTP_KNOWN_HOSTS")})
+		KnownHosts: p.Setting(prefix + "_SFTP_KNOWN_HOSTS"), Partner: prefix + " SFTP"})
 	if err != nil {
 		p.Fail(fmt.Errorf("%s SFTP: %w", prefix, err))
 		return nil

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/fault"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// Timeout bounds connecting and each operation's wait for the
 	// network (default 30 s).
 	Timeout time.Duration
+	// Partner names the server in the audit trail ("SPS SFTP"; default
+	// "SFTP").
+	Partner string
 }
 
 // Client connects to one SFTP server. It holds no connection: each Open
@@ -48,6 +52,23 @@ type Client struct {
 	pinned []ssh.PublicKey
 	algos  []string
 	host   string
+}
+
+// partner is the server's name in the audit trail.
+func (c *Client) partner() string {
+	if c.cfg.Partner != "" {
+		return c.cfg.Partner
+	}
+	return "SFTP"
+}
+
+// status is an SFTP operation's status in the audit trail, in HTTP's
+// terms (SFTP has none): 200 done, 500 failed.
+func status(err error) int {
+	if err != nil {
+		return 500
+	}
+	return 200
 }
 
 // Errors the flows branch on.
@@ -258,7 +279,11 @@ const MaxFile = 64 << 20
 
 // Download reads f whole. It fails when fewer bytes arrive than the
 // server reported, or the file changed size meanwhile.
-func (s *Session) Download(ctx context.Context, f File) ([]byte, error) {
+func (s *Session) Download(ctx context.Context, f File) (data []byte, err error) {
+	start := time.Now()
+	defer func() {
+		audit.Call(ctx, s.c.partner(), "GET", f.Path, status(err), int64(len(data)), time.Since(start), err)
+	}()
 	if f.Size > MaxFile {
 		return nil, fault.Permanentf("sftp file %s is %d bytes, over the %d-byte limit", f.Path, f.Size, MaxFile)
 	}
@@ -286,8 +311,12 @@ func (s *Session) Download(ctx context.Context, f File) ([]byte, error) {
 // once its size checks out, renamed into place. An existing file of that
 // name is an error (names are unique by construction), unless it already
 // holds exactly data, which is a repeat of an upload that succeeded.
-func (s *Session) Upload(ctx context.Context, dir, name string, data []byte) error {
+func (s *Session) Upload(ctx context.Context, dir, name string, data []byte) (err error) {
 	final := path.Join(dir, name)
+	start := time.Now()
+	defer func() {
+		audit.Call(ctx, s.c.partner(), "PUT", final, status(err), int64(len(data)), time.Since(start), err)
+	}()
 	if fi, err := s.sftp.Stat(final); err == nil {
 		if fi.Size() == int64(len(data)) {
 			if same, err := s.sameContent(final, data); err == nil && same {
