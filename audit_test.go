@@ -142,6 +142,7 @@ func TestAuditQueriesOverTheTrail(t *testing.T) {
 	require.Contains(t, steps, "invocation fulfillment-request fulfillment-request")
 	require.Contains(t, steps, "call cirro-fulfill POST /v1/order/create")
 	require.Equal(t, "invocation fulfillment-request fulfillment-request", steps[0], "oldest first: the request came first")
+	require.EqualValues(t, http.StatusAccepted, out.Rows[0]["status"], "the status the webhook answered")
 
 	out, err = kql.Run(adxQuery(t, "audit-partner-calls"), env)
 	require.NoError(t, err)

@@ -76,6 +76,16 @@ func (s *Server) HTTP(name, method, route string, h http.Handler, opts ...HTTPOp
 	}
 }
 
+// WrittenStatus is the status a forwarded HTTP handler has written to w
+// so far (0 when nothing yet), for a wrapper the handler runs inside: w
+// is the writer the server gave it.
+func WrittenStatus(w http.ResponseWriter) int {
+	if sw, ok := w.(*statusWriter); ok {
+		return sw.status
+	}
+	return 0
+}
+
 // statusWriter records the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter

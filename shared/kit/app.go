@@ -101,6 +101,10 @@ type App struct {
 	alerts      *Alerts
 	audit       *audit.Recorder
 
+	credOnce sync.Once
+	cred     azcore.TokenCredential
+	credErr  error
+
 	mu     sync.Mutex
 	status []FunctionStatus
 	reads  map[string][]string
@@ -303,7 +307,7 @@ func (a *App) buildParts() {
 		c := bus.ServiceBusConfig{ConnectionString: conn, Topics: topics, Subscriptions: subs}
 		if conn == "" {
 			c.Namespace = ns
-			cred, err := azidentity.NewDefaultAzureCredential(nil)
+			cred, err := a.azureCredential()
 			if err != nil {
 				a.pubErr = err
 				break
@@ -326,7 +330,7 @@ func (a *App) buildParts() {
 		c := blob.AzureConfig{ConnectionString: conn}
 		if conn == "" {
 			c.ServiceURL = uri
-			cred, err := azidentity.NewDefaultAzureCredential(nil)
+			cred, err := a.azureCredential()
 			if err != nil {
 				a.blobsErr = err
 				break
@@ -345,6 +349,13 @@ func (a *App) buildParts() {
 			a.teams = t
 		}
 	}
+}
+
+// azureCredential is the app's identity (the managed identity in Azure),
+// one for Service Bus, Blob storage and ADX, so they share its token cache.
+func (a *App) azureCredential() (azcore.TokenCredential, error) {
+	a.credOnce.Do(func() { a.cred, a.credErr = azidentity.NewDefaultAzureCredential(nil) })
+	return a.cred, a.credErr
 }
 
 func (a *App) openStore(p *Parts) (*store.Store, error) {

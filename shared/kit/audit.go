@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/popsockets/integration/shared/audit"
 	"github.com/popsockets/integration/shared/azfunc"
 	"github.com/popsockets/integration/shared/teams"
@@ -43,7 +41,7 @@ func (a *App) buildAudit() {
 		}
 		cfg.Credential = a.cfg.AuditCredential
 		if cfg.Credential == nil {
-			cred, err := azidentity.NewDefaultAzureCredential(nil)
+			cred, err := a.azureCredential()
 			if err != nil {
 				a.problems = append(a.problems, fmt.Errorf("audit trail: %w (events are not kept)", err))
 				return
@@ -121,35 +119,13 @@ func (a *App) auditBlob(h BlobFunc) BlobFunc {
 // auditHTTP wraps a forwarded HTTP handler; its status is the outcome.
 func (a *App) auditHTTP(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusRecorder{ResponseWriter: w}
 		_ = audit.Invocation(r.Context(), a.audit, azfunc.KindHTTP, max(r.ContentLength, 0), func(ctx context.Context) (int, error) {
-			h.ServeHTTP(sw, r.WithContext(ctx))
-			if sw.status == 0 {
-				sw.status = http.StatusOK
+			h.ServeHTTP(w, r.WithContext(ctx))
+			status := azfunc.WrittenStatus(w)
+			if status == 0 {
+				status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
 			}
-			return sw.status, nil
+			return status, nil
 		})
 	})
 }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the writer underneath.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
