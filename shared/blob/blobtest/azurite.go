@@ -101,16 +101,19 @@ func (s *server) connectionString() string {
 		AccountName, AccountKey, s.port, AccountName)
 }
 
-func start() (*server, error) {
-	bin, err := findBinary()
+func start() (*server, error) { return startService(findBinary, "blob") }
+
+// startService finds one Azurite service's binary and starts it. A free
+// port can be taken by someone else before Azurite binds it; Azurite then
+// exits, and another port is tried.
+func startService(find func() (string, error), service string) (*server, error) {
+	bin, err := find()
 	if err != nil {
 		return nil, err
 	}
-	// A free port can be taken by someone else before Azurite binds it;
-	// Azurite then exits, and another port is tried.
 	var lastErr error
 	for range 3 {
-		s, err := launch(bin)
+		s, err := launchService(bin, service)
 		if err == nil {
 			return s, nil
 		}
@@ -167,8 +170,6 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
-
-func launch(bin string) (*server, error) { return launchService(bin, "blob") }
 
 // launchService starts one Azurite service ("blob" or "queue") from its
 // binary on a free loopback port.

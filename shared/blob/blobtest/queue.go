@@ -52,21 +52,4 @@ func findQueueBinary() (string, error) {
 	return p, nil
 }
 
-func startQueue() (*server, error) {
-	bin, err := findQueueBinary()
-	if err != nil {
-		return nil, err
-	}
-	var lastErr error
-	for range 3 { // as in start: the free port may be taken meanwhile
-		s, err := launchQueue(bin)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-// launchQueue starts the queue service as launch starts the blob service.
-func launchQueue(bin string) (*server, error) { return launchService(bin, "queue") }
+func startQueue() (*server, error) { return startService(findQueueBinary, "queue") }
