@@ -28,9 +28,11 @@ import (
 const (
 	// HeaderBatchID names one batch of rows; the polls repeat it.
 	HeaderBatchID = "sf-external-function-query-batch-id"
-	// HeaderWait is the function's custom header HEADERS = ('wait' = 'true')
-	// (Snowflake prefixes custom headers with sf-custom-): answer 202 and
-	// let Snowflake poll until every requested export has finished.
+	// HeaderWait is the function's custom header HEADERS = ('wait' = 'true'):
+	// answer 202 and let Snowflake poll until every requested export has
+	// finished. (Assumption, from memory of Snowflake's docs, not confirmed
+	// in what could be searched here: Snowflake sends custom headers with
+	// the prefix sf-custom-. Change it here if a live call shows otherwise.)
 	HeaderWait = "sf-custom-wait"
 )
 

@@ -71,9 +71,12 @@ func seedData(ctx context.Context, h *devhost.Host, values map[string]string, ou
 	}
 	defer s.Close()
 	var inv, orders, files int
-	_ = s.Pool.QueryRow(wctx, `SELECT count(*) FROM warehouse_inventory`).Scan(&inv)
-	_ = s.Pool.QueryRow(wctx, `SELECT count(*) FROM warehouse_orders`).Scan(&orders)
-	_ = s.Pool.QueryRow(wctx, `SELECT count(*) FROM warehouse_load_log`).Scan(&files)
+	err = s.Pool.QueryRow(wctx, `SELECT (SELECT count(*) FROM warehouse_inventory), (SELECT count(*) FROM warehouse_orders),
+		(SELECT count(*) FROM warehouse_load_log)`).Scan(&inv, &orders, &files)
+	if err != nil {
+		say("data demo: counting the warehouse rows: %v", err)
+		return
+	}
 	say("  export %s: staged under %s; the warehouse now has %d inventory rows and %d orders from %d staged files",
 		first.RequestID, first.Prefix, inv, orders, files)
 	say("  try: .run/handler audit %s    psql \"%s\" -c 'SELECT * FROM warehouse_load_log'", first.RequestID, values["DATABASE_URL"])
