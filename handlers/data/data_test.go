@@ -229,6 +229,25 @@ func TestExternalFunctionBatchIsAnsweredRowByRow(t *testing.T) {
 	})
 }
 
+func TestAGzipBatchIsReadAsSnowflakeSendsIt(t *testing.T) {
+	e := newEnv(t)
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write([]byte(`{"data": [[0, "2026-11-01", "2026-11-02", "CIRRO-LA"], [1, "bad", "2026-11-02", null]]}`))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	status, ans := e.post(t, b.String(), map[string]string{"Content-Encoding": "gzip"})
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, ans.Data, 2)
+	_, r0 := ans.result(t, 0)
+	require.NotEmpty(t, r0.RequestID)
+	_, r1 := ans.result(t, 1)
+	require.Contains(t, r1.Error, "not YYYY-MM-DD")
+
+	status, _ = e.post(t, `{"data": []}`, map[string]string{"Content-Encoding": "gzip"})
+	require.Equal(t, http.StatusBadRequest, status, "says gzip, is not")
+}
+
 func TestMalformedBatchesAreRefusedWhole(t *testing.T) {
 	e := newEnv(t)
 	for name, body := range map[string]string{

@@ -2,12 +2,14 @@ package data
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -193,6 +195,9 @@ func (h *HistoryRequest) post(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if body, err = gunzipped(r.Header, body); err != nil {
+		return 0, nil, err
+	}
 	if err := azfunc.CheckJSONText(body); err != nil {
 		return 0, nil, err
 	}
@@ -267,6 +272,30 @@ func (h *HistoryRequest) post(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, ans, nil
+}
+
+// maxBatchBytes bounds a batch once decompressed.
+const maxBatchBytes = 16 << 20
+
+// gunzipped is the body as JSON: Snowflake compresses the batch with gzip
+// unless the function says COMPRESSION = NONE (the README's does), and
+// says so in Content-Encoding.
+func gunzipped(h http.Header, body []byte) ([]byte, error) {
+	if !strings.EqualFold(strings.TrimSpace(h.Get("Content-Encoding")), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fault.Malformedf("the body says Content-Encoding gzip but is not gzip")
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, maxBatchBytes+1))
+	if err != nil {
+		return nil, fault.Malformedf("the gzip body is broken: %v", err)
+	}
+	if len(out) > maxBatchBytes {
+		return nil, fault.TooLargef("the batch is over %d bytes once decompressed", maxBatchBytes)
+	}
+	return out, nil
 }
 
 type queued struct {
